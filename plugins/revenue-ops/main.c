@@ -1,0 +1,103 @@
+/* cl-revenue-ops: the routing "CFO" of one node. This file holds the
+ * tables lightningd sees and the plugin's lifecycle; behaviour lives in
+ * the modules beside it. */
+#include "common/clock.h"
+#include "common/plugin.h"
+#include "common/store.h"
+#include "common/util.h"
+#include "plugins/revenue-ops/revenue.h"
+#include "plugins/revenue-ops/rpc.h"
+#include <string.h>
+
+static const struct plugin_method methods[] = {
+	{"revenue-status", json_revenue_status, "",
+	 "Plugin status: version, mode, fee range, channel counts, recent "
+	 "decisions."},
+	{"revenue-config", json_revenue_config,
+	 "[action] [key] [value]",
+	 "Runtime settings: get [key] | set key value | reset key | "
+	 "list-mutable. Changes persist and apply at once."},
+	{"revenue-hive-status", json_revenue_hive_status, "",
+	 "Standalone or hive mode: is cl-hive running and is this node a "
+	 "member."},
+};
+
+static char *expand_path(const char *path)
+{
+	const char *home = getenv("HOME");
+	if (path[0] == '~' && path[1] == '/' && home)
+		return xfmt("%s%s", home, path + 1);
+	return xstrdup(path);
+}
+
+static char *revenue_init(struct plugin *p, const json_t *config)
+{
+	struct revenue *r = plugin_app(p);
+	json_t *warnings;
+	char *err;
+	size_t i;
+	json_t *w;
+
+	r->plugin = p;
+	r->started_at = clock_wall_sec(plugin_clock(p));
+	config_init_defaults(&r->cfg);
+	r->cfg_ready = true;
+	err = config_from_options(&r->cfg, p);
+	if (err)
+		return err;
+	r->db_path = expand_path(cfg_s(&r->cfg, CFG_DB_PATH));
+	r->db = revenue_db_open(r->db_path, &err);
+	if (!r->db)
+		return err;
+	if (!config_load_overrides(&r->cfg, r->db, &warnings, &err)) {
+		json_decref(warnings);
+		return err;
+	}
+	json_array_foreach(warnings, i, w)
+		plugin_log(p, PLOG_WARN, "%s", json_string_value(w));
+	json_decref(warnings);
+	plugin_log(p, PLOG_INFO,
+		   "cl-revenue-ops %s started (database %s, schema v%d%s)",
+		   REVENUE_OPS_VERSION, r->db_path, store_schema_version(r->db),
+		   cfg_b(&r->cfg, CFG_DRY_RUN) ? ", DRY RUN: nothing will be "
+						 "changed"
+					       : "");
+	(void)config;
+	return NULL;
+}
+
+static void revenue_shutdown(struct plugin *p)
+{
+	struct revenue *r = plugin_app(p);
+
+	store_close(r->db);
+	r->db = NULL;
+	free(r->db_path);
+	r->db_path = NULL;
+	if (r->cfg_ready)
+		config_free(&r->cfg);
+	r->cfg_ready = false;
+}
+
+int main(int argc, char **argv)
+{
+	struct revenue r = {0};
+	size_t nopts;
+	struct plugin_option *opts = config_plugin_options(&nopts);
+	struct plugin_spec spec = {
+		.name = "cl-revenue-ops",
+		.options = opts,
+		.num_options = nopts,
+		.methods = methods,
+		.num_methods = ARRAY_SIZE(methods),
+		.dynamic = true,
+		.lenient_option_types = true,
+		.init = revenue_init,
+		.on_setconfig = revenue_on_setconfig,
+		.shutdown = revenue_shutdown,
+	};
+	int rc = plugin_main(&spec, argc, argv, &r);
+
+	free(opts);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/* cl-revenue-ops' shared state: one instance, owned by main(). Modules get
+ * it through plugin_app(). */
+#ifndef HIVE_REVENUE_OPS_REVENUE_H
+#define HIVE_REVENUE_OPS_REVENUE_H
+#include "plugins/revenue-ops/config.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+struct plugin;
+struct store;
+
+#define REVENUE_OPS_VERSION "0.1.0"
+
+struct revenue {
+	struct plugin *plugin;
+	struct store *db;
+	char *db_path;
+	struct ro_config cfg;
+	bool cfg_ready;
+	uint64_t started_at;
+};
+
+/* Open (and migrate) the database. NULL with *err on failure. */
+struct store *revenue_db_open(const char *path, char **err);
+
+#endif
