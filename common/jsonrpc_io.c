@@ -15,6 +15,7 @@ struct jsonrpc_framer {
 	size_t scan;	/* next byte to look at */
 	int depth;	/* nesting depth; 0 = between values */
 	bool in_str, esc;
+	bool skipping;	/* inside stray bytes already reported */
 };
 
 struct jsonrpc_framer *jsonrpc_framer_new(void)
@@ -70,6 +71,12 @@ enum framer_result jsonrpc_framer_next(struct jsonrpc_framer *f, json_t **out,
 		/* Skip whitespace between values. */
 		while (f->start < f->len && strchr(" \t\r\n", f->buf[f->start]))
 			f->start++;
+		/* The rest of a stray stretch already reported: drop it
+		 * quietly, so one stretch gives one report however the
+		 * reads happen to split it. */
+		while (f->skipping && f->start < f->len &&
+		       f->buf[f->start] != '{' && f->buf[f->start] != '[')
+			f->start++;
 		f->scan = f->start;
 		if (f->start == f->len)
 			return FRAMER_NEED_MORE;
@@ -84,8 +91,10 @@ enum framer_result jsonrpc_framer_next(struct jsonrpc_framer *f, json_t **out,
 				    (int)(i - f->start > 40 ? 40 : i - f->start),
 				    f->buf + f->start);
 			reset_scan(f, i);
+			f->skipping = true;
 			return FRAMER_BAD;
 		}
+		f->skipping = false;
 	}
 
 	for (; f->scan < f->len; f->scan++) {

@@ -84,8 +84,8 @@ static bool read_version(struct store *st, int *version, char **err)
 	return true;
 }
 
-static bool migrate(struct store *st, const char *const *migrations,
-		    size_t n, char **err)
+/* Read the version and refuse one newer than the @n migrations we know. */
+static bool check_version(struct store *st, size_t n, char **err)
 {
 	if (!read_version(st, &st->version, err))
 		return false;
@@ -97,6 +97,14 @@ static bool migrate(struct store *st, const char *const *migrations,
 			    st->path, st->version, n);
 		return false;
 	}
+	return true;
+}
+
+static bool migrate(struct store *st, const char *const *migrations,
+		    size_t n, char **err)
+{
+	if (!check_version(st, n, err))
+		return false;
 	while ((size_t)st->version < n) {
 		char *set = xfmt("PRAGMA user_version = %d", st->version + 1);
 		char *what = xfmt("migration to version %d", st->version + 1);
@@ -134,9 +142,12 @@ struct store *store_open(const char *path, const char *const *migrations,
 	}
 	sqlite3_busy_timeout(st->db, busy_timeout_ms);
 	sqlite3_extended_result_codes(st->db, 1);
-	/* journal_mode=WAL must run outside a transaction; it also is the
-	 * first statement to touch the file, so it reports "not a
-	 * database" and "locked" early. */
+	/* Refuse a newer schema before changing anything: switching to WAL
+	 * rewrites the file header, and "left untouched" must hold. This
+	 * first read also reports "not a database" and "locked" early. */
+	if (!check_version(st, num_migrations, err))
+		goto fail;
+	/* journal_mode=WAL must run outside a transaction. */
 	if (strcmp(path, ":memory:") != 0 &&
 	    !exec_rc(st, "PRAGMA journal_mode=WAL", "enabling WAL", err))
 		goto fail;

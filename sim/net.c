@@ -20,8 +20,10 @@ void net_free(struct net *net)
 {
 	if (!net)
 		return;
-	for (size_t i = 0; i < net->nnodes; i++)
+	for (size_t i = 0; i < net->nnodes; i++) {
 		free(net->nodes[i].chans);
+		fwdlog_free(&net->nodes[i].fwds);
+	}
 	free(net->nodes);
 	free(net->chans);
 	free(net);
@@ -39,6 +41,7 @@ struct net_node *net_add_node(struct net *net, const char *alias, bool fleet)
 	snprintf(n->alias, sizeof(n->alias), "%s", alias);
 	n->fleet = fleet;
 	n->connected = true;
+	fwdlog_init(&n->fwds);
 	node_key_derive(&n->key, net->seed, n->idx);
 	snprintf(n->color, sizeof(n->color), "%02x%02x%02x", n->key.pubkey[1],
 		 n->key.pubkey[2], n->key.pubkey[3]);

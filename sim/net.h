@@ -8,6 +8,7 @@
  * from the node with the lexically lesser node id). */
 #ifndef HIVE_SIM_NET_H
 #define HIVE_SIM_NET_H
+#include "sim/fwdlog.h"
 #include "sim/keys.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -82,6 +83,8 @@ struct net_node {
 	uint64_t forwards_settled, forwards_failed, forwards_local_failed;
 	uint64_t fee_updates;
 	bool connected; /* fleet nodes: peers see it online */
+	/* Forwards through this node (kept for fleet nodes only). */
+	struct fwdlog fwds;
 };
 
 struct net {
