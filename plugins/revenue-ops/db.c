@@ -11,6 +11,42 @@ static const char *const migrations[] = {
 	"  value TEXT NOT NULL,"
 	"  updated_at INTEGER NOT NULL"
 	");",
+	/* 2: forwards, their daily rollups, reconciliation cursors. A
+	 * forward is (in_channel, in_htlc_id); times are seconds, hold_ms
+	 * the HTLC's resolution time. */
+	"CREATE TABLE forwards ("
+	"  in_channel TEXT NOT NULL,"
+	"  in_htlc_id INTEGER NOT NULL,"
+	"  created_index INTEGER,"
+	"  out_channel TEXT,"
+	"  in_msat INTEGER NOT NULL,"
+	"  out_msat INTEGER NOT NULL DEFAULT 0,"
+	"  fee_msat INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL,"
+	"  failcode INTEGER,"
+	"  received_time INTEGER NOT NULL,"
+	"  hold_ms INTEGER,"
+	"  PRIMARY KEY (in_channel, in_htlc_id)"
+	");"
+	"CREATE INDEX forwards_time ON forwards (received_time);"
+	"CREATE INDEX forwards_out ON forwards (out_channel, received_time);"
+	"CREATE INDEX forwards_in ON forwards (in_channel, received_time);"
+	"CREATE TABLE forward_daily ("
+	"  day INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  direction INTEGER NOT NULL," /* 0: out view, 1: in view */
+	"  settled INTEGER NOT NULL DEFAULT 0,"
+	"  in_msat INTEGER NOT NULL DEFAULT 0,"
+	"  out_msat INTEGER NOT NULL DEFAULT 0,"
+	"  fee_msat INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (day, channel, direction)"
+	");"
+	"CREATE INDEX forward_daily_channel ON forward_daily (channel, day);"
+	"CREATE TABLE sync_state ("
+	"  key TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL"
+	");",
 };
 
 struct store *revenue_db_open(const char *path, char **err)

@@ -2,12 +2,38 @@
  * tables lightningd sees and the plugin's lifecycle; behaviour lives in
  * the modules beside it. */
 #include "common/clock.h"
+#include "common/loop.h"
 #include "common/plugin.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/forwards.h"
 #include "plugins/revenue-ops/revenue.h"
 #include "plugins/revenue-ops/rpc.h"
 #include <string.h>
+
+static void sync_now(struct loop *loop, void *arg)
+{
+	struct revenue *r = arg;
+	r->sync_timer = NULL;
+	forwards_sync(r, NULL, NULL);
+	(void)loop;
+}
+
+/* A forward changed: reconcile from listforwards rather than trusting the
+ * notification's content, so a missed or reordered notification cannot
+ * lose a forward. A zero-delay timer folds a burst of notifications read
+ * together into one reconciliation. */
+static void on_forward_event(struct plugin *p, const json_t *payload)
+{
+	struct revenue *r = plugin_app(p);
+	if (!r->sync_timer)
+		r->sync_timer = loop_add_timer(plugin_loop(p), 0, sync_now, r);
+	(void)payload;
+}
+
+static const struct plugin_subscription subscriptions[] = {
+	{"forward_event", on_forward_event},
+};
 
 static const struct plugin_method methods[] = {
 	{"revenue-status", json_revenue_status, "",
@@ -56,6 +82,10 @@ static char *revenue_init(struct plugin *p, const json_t *config)
 	json_array_foreach(warnings, i, w)
 		plugin_log(p, PLOG_WARN, "%s", json_string_value(w));
 	json_decref(warnings);
+	/* Versions count changes made while running. */
+	r->cfg.version = 1;
+	/* Hydrate: bring the forward store up to date from listforwards. */
+	forwards_sync(r, NULL, NULL);
 	plugin_log(p, PLOG_INFO,
 		   "cl-revenue-ops %s started (database %s, schema v%d%s)",
 		   REVENUE_OPS_VERSION, r->db_path, store_schema_version(r->db),
@@ -70,6 +100,10 @@ static void revenue_shutdown(struct plugin *p)
 {
 	struct revenue *r = plugin_app(p);
 
+	if (r->sync_timer)
+		loop_cancel_timer(plugin_loop(p), r->sync_timer);
+	r->sync_timer = NULL;
+	forwards_state_free(r);
 	store_close(r->db);
 	r->db = NULL;
 	free(r->db_path);
@@ -90,6 +124,8 @@ int main(int argc, char **argv)
 		.num_options = nopts,
 		.methods = methods,
 		.num_methods = ARRAY_SIZE(methods),
+		.subscriptions = subscriptions,
+		.num_subscriptions = ARRAY_SIZE(subscriptions),
 		.dynamic = true,
 		.lenient_option_types = true,
 		.init = revenue_init,

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct forwards_sync_state;
+struct loop_timer;
 struct plugin;
 struct store;
 
@@ -18,7 +20,11 @@ struct revenue {
 	struct ro_config cfg;
 	bool cfg_ready;
 	uint64_t started_at;
+	struct forwards_sync_state *fwd_sync;
+	struct loop_timer *sync_timer;
 };
+
+void forwards_state_free(struct revenue *r);
 
 /* Open (and migrate) the database. NULL with *err on failure. */
 struct store *revenue_db_open(const char *path, char **err);
