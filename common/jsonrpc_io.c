@@ -83,13 +83,18 @@ enum framer_result jsonrpc_framer_next(struct jsonrpc_framer *f, json_t **out,
 		if (f->buf[f->start] != '{' && f->buf[f->start] != '[') {
 			/* Not a JSON-RPC message: drop up to the next value
 			 * start so one stray line cannot wedge the stream. */
-			size_t i = f->start;
+			size_t i = f->start, q = 0;
 			while (i < f->len && f->buf[i] != '{' && f->buf[i] != '[')
 				i++;
+			/* Quote at most 40 bytes and one line: the text ends
+			 * up in a log entry. */
+			while (q < 40 && f->start + q < i &&
+			       f->buf[f->start + q] != '\n' &&
+			       f->buf[f->start + q] != '\r')
+				q++;
 			*err = xfmt("unexpected data before a JSON value: "
 				    "'%.*s'",
-				    (int)(i - f->start > 40 ? 40 : i - f->start),
-				    f->buf + f->start);
+				    (int)q, f->buf + f->start);
 			reset_scan(f, i);
 			f->skipping = true;
 			return FRAMER_BAD;

@@ -992,6 +992,18 @@ static void on_stdin_message(struct jsonrpc_conn *c UNUSED, json_t *msg,
 		return;
 	}
 	if (params && !json_is_object(params) && !json_is_array(params)) {
+		/* A hook is answered whatever its input: lightningd treats
+		 * an error reply to a hook as fatal. */
+		for (size_t i = 0; id && i < p->spec->num_hooks; i++) {
+			if (strcmp(p->spec->hooks[i].name, method))
+				continue;
+			plugin_log(p, PLOG_WARN,
+				   "hook %s: params are not an object",
+				   method);
+			reply_raw(p, id,
+				  json_pack("{s:s}", "result", "continue"));
+			return;
+		}
 		if (id)
 			reply_error(p, id, ERR_INVALID_PARAMS, NULL,
 				    "params must be an array or an object");
