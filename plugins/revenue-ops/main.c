@@ -66,6 +66,7 @@ static char *revenue_init(struct plugin *p, const json_t *config)
 
 	r->plugin = p;
 	r->started_at = clock_wall_sec(plugin_clock(p));
+	rng_seed(&r->rng, plugin_seed(p));
 	config_init_defaults(&r->cfg);
 	r->cfg_ready = true;
 	err = config_from_options(&r->cfg, p);

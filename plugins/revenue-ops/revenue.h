@@ -2,6 +2,7 @@
  * it through plugin_app(). */
 #ifndef HIVE_REVENUE_OPS_REVENUE_H
 #define HIVE_REVENUE_OPS_REVENUE_H
+#include "engine/rng.h"
 #include "plugins/revenue-ops/config.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,9 @@ struct revenue {
 	uint64_t started_at;
 	struct forwards_sync_state *fwd_sync;
 	struct loop_timer *sync_timer;
+	/* Seeded from the OS (or the simulator's seed): every random draw of
+	 * the plugin comes from here, so a simulation replays exactly. */
+	struct rng rng;
 };
 
 void forwards_state_free(struct revenue *r);
