@@ -80,6 +80,7 @@ struct lnd_req {
 	uint64_t client_id; /* 0: internal */
 	json_t *id;
 	char *method;
+	json_t *filter; /* the request's "filter", applied to results */
 	/* For internal requests the reply goes here instead. */
 	void (*internal_cb)(struct lnd *lnd, json_t *reply, void *arg);
 	void *internal_arg;
@@ -126,6 +127,9 @@ struct lnd {
 	uint64_t fee_updates;
 	uint64_t now_ms;
 	bool stopped;
+	FILE *notify_log;
+	void *ext;
+	void (*ext_destroy)(void *ext);
 };
 
 /* ---------- logging ---------- */
@@ -196,6 +200,23 @@ const char *lnd_plugin_failure(const struct lnd *lnd) { return lnd->failure; }
 struct lnd *lnd_req_node(const struct lnd_req *req) { return req->lnd; }
 const char *lnd_req_method(const struct lnd_req *req) { return req->method; }
 
+void lnd_set_ext(struct lnd *lnd, void *ext, void (*destroy)(void *ext))
+{
+	lnd->ext = ext;
+	lnd->ext_destroy = destroy;
+}
+
+void *lnd_ext(const struct lnd *lnd) { return lnd->ext; }
+
+const struct lnd_method *lnd_find_method(const char *name)
+{
+	for (size_t t = 0; t < lnd_num_method_tables; t++)
+		for (size_t i = 0; i < *lnd_method_tables[t].n; i++)
+			if (!strcmp(lnd_method_tables[t].methods[i].name, name))
+				return &lnd_method_tables[t].methods[i];
+	return NULL;
+}
+
 const struct sim_hooks *lnd_sim_hooks(const struct lnd *lnd, void **arg)
 {
 	*arg = lnd->cfg.hooks_arg;
@@ -222,6 +243,7 @@ static struct client *client_find(struct lnd *lnd, uint64_t id)
 
 static void req_free(struct lnd_req *req)
 {
+	json_decref(req->filter);
 	json_decref(req->id);
 	free(req->method);
 	free(req);
@@ -242,8 +264,47 @@ static void req_send(struct lnd_req *req, json_t *msg)
 	req_free(req);
 }
 
+/* lightningd's result filter: keep members whose filter is true (or an
+ * object, recursively); an array's filter is its first element, applied
+ * to every element. */
+static json_t *apply_filter(json_t *v, const json_t *filter)
+{
+	if (json_is_object(filter) && json_is_object(v)) {
+		json_t *out = json_object();
+		const char *k;
+		json_t *f;
+		json_object_foreach((json_t *)filter, k, f) {
+			json_t *m = json_object_get(v, k);
+			if (!m)
+				continue;
+			if (json_is_true(f))
+				json_object_set(out, k, m);
+			else if (json_is_object(f) || json_is_array(f))
+				json_object_set_new(out, k,
+						    apply_filter(m, f));
+		}
+		return out;
+	}
+	if (json_is_array(filter) && json_is_array(v) &&
+	    json_array_size(filter) == 1) {
+		json_t *out = json_array();
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+			json_array_append_new(
+				out, apply_filter(e, json_array_get(filter, 0)));
+		return out;
+	}
+	return json_incref(v);
+}
+
 void lnd_req_ok(struct lnd_req *req, json_t *result)
 {
+	if (req->filter) {
+		json_t *f = apply_filter(result, req->filter);
+		json_decref(result);
+		result = f;
+	}
 	req_send(req, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id",
 				req->id, "result", result));
 }
@@ -260,6 +321,14 @@ void lnd_req_fail(struct lnd_req *req, int code, const char *fmt, ...)
 				"id", req->id, "error", "code", code,
 				"message", msg));
 	free(msg);
+}
+
+void lnd_req_fail_data(struct lnd_req *req, int code, const char *message,
+		       json_t *data)
+{
+	req_send(req, json_pack("{s:s,s:O,s:{s:i,s:s,s:o}}", "jsonrpc", "2.0",
+				"id", req->id, "error", "code", code,
+				"message", message, "data", data));
 }
 
 /* ---------- plugin I/O ---------- */
@@ -931,9 +1000,8 @@ static char *method_clash(struct lnd *lnd, struct lplugin *pl)
 	json_t *m;
 	json_array_foreach(pl->methods, i, m) {
 		const char *name = json_str(m, "name");
-		for (size_t k = 0; k < lnd_num_methods; k++)
-			if (!strcmp(lnd_methods[k].name, name))
-				return xfmt("method %s is built in", name);
+		if (lnd_find_method(name))
+			return xfmt("method %s is built in", name);
 		for (size_t k = 0; k < lnd->nplugins; k++) {
 			struct lplugin *o = lnd->plugins[k];
 			size_t j;
@@ -1171,14 +1239,18 @@ json_t *lnd_help_json(const struct lnd *lnd, const char *only)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < lnd_num_methods; i++) {
-		const struct lnd_method *m = &lnd_methods[i];
-		if (only && strcmp(only, m->name))
-			continue;
-		char *cmd = xfmt("%s%s%s", m->name, *m->usage ? " " : "",
-				 m->usage);
-		json_array_append_new(arr, json_pack("{s:s}", "command", cmd));
-		free(cmd);
+	for (size_t t = 0; t < lnd_num_method_tables; t++) {
+		for (size_t i = 0; i < *lnd_method_tables[t].n; i++) {
+			const struct lnd_method *m =
+				&lnd_method_tables[t].methods[i];
+			if (only && strcmp(only, m->name))
+				continue;
+			char *cmd = xfmt("%s%s%s", m->name,
+					 *m->usage ? " " : "", m->usage);
+			json_array_append_new(arr, json_pack("{s:s}", "command",
+							     cmd));
+			free(cmd);
+		}
 	}
 	for (size_t k = 0; k < lnd->nplugins; k++) {
 		const struct lplugin *pl = lnd->plugins[k];
@@ -1328,12 +1400,11 @@ static void dispatch(struct lnd *lnd, struct lnd_req *req,
 {
 	struct lplugin *pl;
 	char *idtext;
+	const struct lnd_method *m = lnd_find_method(req->method);
 
-	for (size_t i = 0; i < lnd_num_methods; i++) {
-		if (!strcmp(lnd_methods[i].name, req->method)) {
-			lnd_methods[i].fn(req, params);
-			return;
-		}
+	if (m) {
+		m->fn(req, params);
+		return;
 	}
 	pl = method_owner(lnd, req->method);
 	if (!pl) {
@@ -1367,6 +1438,8 @@ static void on_client_message(struct jsonrpc_conn *conn, json_t *msg,
 	req->client_id = c->id;
 	req->id = json_incref(id);
 	req->method = xstrdup(method ? method : "");
+	if (json_is_object(json_object_get(msg, "filter")))
+		req->filter = json_incref(json_object_get(msg, "filter"));
 	if (!method) {
 		lnd_req_fail(req, ERR_INVALID_REQUEST,
 			     "Expected string for method");
@@ -1544,9 +1617,28 @@ static void flush_queue(struct lnd *lnd)
 	free(q);
 }
 
+static void log_notification(struct lnd *lnd, const char *kind,
+			     const char *name, const json_t *params)
+{
+	json_t *line;
+	char *text;
+
+	if (!lnd->notify_log)
+		return;
+	line = json_pack("{s:s,s:s,s:O}", "kind", kind, "topic", name,
+			 "payload", params);
+	/* The precision plugins get on the wire (jsonrpc_io). */
+	text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	fprintf(lnd->notify_log, "%s\n", text);
+	fflush(lnd->notify_log);
+	free(text);
+	json_decref(line);
+}
+
 static void enqueue(struct lnd *lnd, bool is_hook, const char *name,
 		    json_t *params)
 {
+	log_notification(lnd, is_hook ? "hook" : "notification", name, params);
 	xgrow(&lnd->queue, &lnd->capqueue, lnd->nqueue + 1,
 	      sizeof(*lnd->queue));
 	lnd->queue[lnd->nqueue++] = (struct queued){
@@ -1700,6 +1792,11 @@ struct lnd *lnd_new(const struct lnd_config *cfg, char **err)
 	logpath = xfmt("%s/log", lnd->dir);
 	lnd->log = fopen(logpath, "a");
 	free(logpath);
+	if (cfg->notify_log) {
+		logpath = xfmt("%s/notifications.jsonl", lnd->dir);
+		lnd->notify_log = fopen(logpath, "w");
+		free(logpath);
+	}
 
 	unlink(lnd->sock_path);
 	strcpy(addr.sun_path, lnd->sock_path);
@@ -1737,6 +1834,11 @@ void lnd_stop_plugins(struct lnd *lnd)
 	if (lnd->stopped)
 		return;
 	lnd->stopped = true;
+	{
+		json_t *empty = json_object();
+		log_notification(lnd, "notification", "shutdown", empty);
+		json_decref(empty);
+	}
 	/* As lightningd does at shutdown: tell subscribers, wait a little
 	 * for them to exit, then kill what remains. */
 	for (size_t i = 0; i < lnd->nplugins; i++) {
@@ -1781,6 +1883,11 @@ void lnd_free(struct lnd *lnd)
 	if (!lnd)
 		return;
 	lnd_stop_plugins(lnd);
+	/* Before the clients go: held requests can still be answered. */
+	if (lnd->ext_destroy)
+		lnd->ext_destroy(lnd->ext);
+	lnd->ext = NULL;
+	lnd->ext_destroy = NULL;
 	while (lnd->clients)
 		client_close(lnd->clients);
 	while ((p = u64map_pop_any(lnd->pending, NULL)) != NULL) {
@@ -1804,6 +1911,8 @@ void lnd_free(struct lnd *lnd)
 	u64map_free(lnd->pending);
 	if (lnd->log)
 		fclose(lnd->log);
+	if (lnd->notify_log)
+		fclose(lnd->notify_log);
 	free(lnd->failure);
 	free(lnd->sock_path);
 	free(lnd->dir);

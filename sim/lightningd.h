@@ -6,7 +6,8 @@
  * the configuration object), routes plugin-registered methods to the
  * plugin that registered them (so one plugin can call another, as in a
  * real node), delivers notifications and chained hooks, and answers the
- * built-in methods from the simulated network (sim/methods.c).
+ * built-in methods from the simulated network (sim/methods*.c, with the
+ * payloads of sim/notify.c).
  *
  * Determinism: under simulated time nothing reaches a plugin except at
  * lnd_sync(), which hands over queued notifications and hooks and then
@@ -23,6 +24,7 @@ struct loop;
 struct net;
 struct lnd;
 struct lnd_req;
+struct payments;
 
 /* What the simulation provides to methods that act beyond one node. Any
  * member may be NULL (the method then fails with a clear error). */
@@ -33,6 +35,15 @@ struct sim_hooks {
 	 * the node with id @peer_id. False with *err if it cannot. */
 	bool (*sendcustommsg)(void *arg, uint32_t from, const char *peer_id,
 			      const char *hex, char **err);
+	/* The payment engine (getroute, sendpay). */
+	struct payments *(*payments)(void *arg);
+	/* The fake lightningd of node @node, or NULL for external nodes
+	 * (to tell a fleet peer about an invoice paid, a channel opened or
+	 * closed, a connection). */
+	struct lnd *(*node_lnd)(void *arg, uint32_t node);
+	/* Run the simulation forward @seconds of simulated time (the
+	 * dev-sim-advance method). False with *err. */
+	bool (*advance)(void *arg, uint64_t seconds, char **err);
 };
 
 struct lnd_config {
@@ -51,6 +62,10 @@ struct lnd_config {
 	int plugin_timeout_ms;
 	/* stderr lines and log notifications are appended here. */
 	bool echo_logs;		/* also print plugin logs to our stderr */
+	/* Append every notification and hook call this node makes to
+	 * <dir>/notifications.jsonl, one {"kind", "topic", "payload"} per
+	 * line, whether or not a plugin subscribed (schema tests). */
+	bool notify_log;
 };
 
 struct lnd *lnd_new(const struct lnd_config *cfg, char **err);
@@ -95,6 +110,12 @@ uint64_t lnd_next_deadline_ms(const struct lnd *lnd);
 size_t lnd_num_plugins(const struct lnd *lnd);
 const char *lnd_plugin_failure(const struct lnd *lnd);
 
+/* Per-node state of sim/notify.c (held `wait` requests). @destroy runs
+ * at lnd_free before clients are closed, so it may still answer held
+ * requests. */
+void lnd_set_ext(struct lnd *lnd, void *ext, void (*destroy)(void *ext));
+void *lnd_ext(const struct lnd *lnd);
+
 /* Count of setchannel calls that changed a value. */
 uint64_t lnd_fee_updates(const struct lnd *lnd);
 
@@ -105,6 +126,10 @@ const char *lnd_req_method(const struct lnd_req *req);
 void lnd_req_ok(struct lnd_req *req, json_t *result);
 void lnd_req_fail(struct lnd_req *req, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Fail with an error "data" object (stolen), as sendpay's failures carry
+ * the payment and the routing failure. Frees @req. */
+void lnd_req_fail_data(struct lnd_req *req, int code, const char *message,
+		       json_t *data);
 /* The methods table and plugin-management entry points methods.c uses. */
 json_t *lnd_plugin_list_json(const struct lnd *lnd);
 json_t *lnd_help_json(const struct lnd *lnd, const char *only);
@@ -124,7 +149,15 @@ struct lnd_method {
 	const char *usage;
 	const char *description;
 };
-extern const struct lnd_method lnd_methods[];
-extern const size_t lnd_num_methods;
+/* Built-in methods come in tables (sim/methods*.c, one per area),
+ * searched in order. */
+struct lnd_method_table {
+	const struct lnd_method *methods;
+	const size_t *n; /* defined beside the table, in its own file */
+};
+extern const struct lnd_method_table lnd_method_tables[];
+extern const size_t lnd_num_method_tables;
+/* The built-in method called @name, or NULL. */
+const struct lnd_method *lnd_find_method(const char *name);
 
 #endif

@@ -13,6 +13,14 @@ struct net *net_new(uint64_t seed, uint64_t start_sec, uint32_t start_height)
 	net->now_sec = net->start_sec = start_sec;
 	net->height = net->start_height = start_height;
 	strcpy(net->network, "regtest");
+	/* 2500 perkw is 10 sat/vB, a calm mempool. */
+	net->feerate_perkw = net->feerate_smoothed_perkw = 2500;
+	/* lightningd's default funding-confirms, and onchaind's 100 blocks
+	 * before a closed channel is forgotten. */
+	net->funding_confirms = 3;
+	net->onchain_forget_blocks = 100;
+	net->next_gossip_sec = UINT64_MAX;
+	net->txs_per_height = u64map_new();
 	return net;
 }
 
@@ -23,9 +31,13 @@ void net_free(struct net *net)
 	for (size_t i = 0; i < net->nnodes; i++) {
 		free(net->nodes[i].chans);
 		fwdlog_free(&net->nodes[i].fwds);
+		ledger_free(&net->nodes[i].led);
 	}
+	for (size_t i = 0; i < net->nchans; i++)
+		free(net->chans[i].changes);
 	free(net->nodes);
 	free(net->chans);
+	u64map_free(net->txs_per_height);
 	free(net);
 }
 
@@ -42,6 +54,7 @@ struct net_node *net_add_node(struct net *net, const char *alias, bool fleet)
 	n->fleet = fleet;
 	n->connected = true;
 	fwdlog_init(&n->fwds);
+	ledger_init(&n->led);
 	node_key_derive(&n->key, net->seed, n->idx);
 	snprintf(n->color, sizeof(n->color), "%02x%02x%02x", n->key.pubkey[1],
 		 n->key.pubkey[2], n->key.pubkey[3]);
@@ -81,7 +94,8 @@ struct net_channel *net_add_channel(struct net *net, uint32_t a, uint32_t b,
 	uint8_t txid[32], buf[24];
 	char *hex;
 	int sa;
-	uint32_t txidx = 1;
+	uint32_t txidx;
+	uintptr_t ntx;
 
 	*err = NULL;
 	if (a == b || a >= net->nnodes || b >= net->nnodes) {
@@ -100,12 +114,11 @@ struct net_channel *net_add_channel(struct net *net, uint32_t a, uint32_t b,
 			    (unsigned long long)capacity_sat);
 		return NULL;
 	}
-	for (size_t i = 0; i < net->nchans; i++) {
-		uint32_t blk;
-		if (sscanf(net->chans[i].scid, "%ux", &blk) == 1 &&
-		    blk == height)
-			txidx++;
-	}
+	/* A map rather than a scan: generated networks add thousands of
+	 * channels. Values are counts stored as non-NULL pointers. */
+	ntx = (uintptr_t)u64map_get(net->txs_per_height, height);
+	txidx = (uint32_t)(ntx ? ntx : 1);
+	u64map_put(net->txs_per_height, height, (void *)(ntx ? ntx + 1 : 2));
 
 	xgrow(&net->chans, &net->capchans, net->nchans + 1,
 	      sizeof(*net->chans));
@@ -122,6 +135,9 @@ struct net_channel *net_add_channel(struct net *net, uint32_t a, uint32_t b,
 	ch->balance_msat[1 - sa] = cap_msat - a_balance_msat;
 	ch->opener = opener_node == a ? sa : 1 - sa;
 	ch->state = CHAN_NORMAL;
+	ch->cln_state = CLN_NORMAL;
+	ch->closer = -1;
+	ch->funding_confirms = net->funding_confirms;
 	ch->open_height = height;
 	ch->opened_sec = net->now_sec;
 	snprintf(ch->scid, sizeof(ch->scid), "%ux%ux0", height, txidx);
@@ -155,7 +171,9 @@ struct net_channel *net_add_channel(struct net *net, uint32_t a, uint32_t b,
 		};
 		ch->pol[d].seen_base_msat = ch->pol[d].base_msat;
 		ch->pol[d].seen_ppm = ch->pol[d].ppm;
+		ch->pol[d].seen_update_sec = net->now_sec;
 		ch->max_htlcs[d] = 30;
+		ch->min_msat[d] = ch->max_msat[d] = ch->balance_msat[d];
 	}
 	add_node_chan(&net->nodes[a], ch->idx);
 	add_node_chan(&net->nodes[b], ch->idx);
@@ -195,6 +213,9 @@ bool net_set_policy(struct net *net, struct net_channel *ch, int side,
 
 	if (!changed)
 		return false;
+	p->prev_base_msat = p->base_msat;
+	p->prev_ppm = p->ppm;
+	p->has_prev = true;
 	p->base_msat = base_msat;
 	p->ppm = ppm;
 	p->htlc_min_msat = htlc_min_msat;
@@ -206,20 +227,128 @@ bool net_set_policy(struct net *net, struct net_channel *ch, int side,
 	if (gossip_at_sec <= net->now_sec) {
 		p->seen_base_msat = base_msat;
 		p->seen_ppm = ppm;
+		p->gossip_at_sec = 0;
+	} else if (gossip_at_sec < net->next_gossip_sec) {
+		net->next_gossip_sec = gossip_at_sec;
 	}
 	return true;
 }
 
 void net_apply_gossip(struct net *net)
 {
+	uint64_t next = UINT64_MAX;
+
+	if (net->now_sec < net->next_gossip_sec)
+		return;
 	for (size_t i = 0; i < net->nchans; i++) {
 		for (int d = 0; d < 2; d++) {
 			struct chan_policy *p = &net->chans[i].pol[d];
-			if (p->gossip_at_sec && p->gossip_at_sec <= net->now_sec) {
+			if (!p->gossip_at_sec)
+				continue;
+			if (p->gossip_at_sec <= net->now_sec) {
 				p->seen_base_msat = p->pending_base_msat;
 				p->seen_ppm = p->pending_ppm;
+				p->seen_update_sec = p->last_update_sec;
 				p->gossip_at_sec = 0;
+			} else if (p->gossip_at_sec < next) {
+				next = p->gossip_at_sec;
 			}
 		}
 	}
+	net->next_gossip_sec = next;
+}
+
+struct chan_change *net_channel_change(struct net *net,
+					     struct net_channel *ch,
+					     enum cln_state new_state,
+					     int by_side,
+					     enum chan_cause cause,
+					     const char *message)
+{
+	struct chan_change *c;
+
+	xgrow(&ch->changes, &ch->capchanges, ch->nchanges + 1,
+	      sizeof(*ch->changes));
+	if (cause == CAUSE_UNKNOWN && ch->nchanges > 0) {
+		cause = ch->changes[ch->nchanges - 1].cause;
+		by_side = ch->changes[ch->nchanges - 1].by_side;
+	}
+	c = &ch->changes[ch->nchanges++];
+	*c = (struct chan_change){.at_ms = net->now_sec * 1000,
+				  .old_state = ch->cln_state,
+				  .new_state = new_state,
+				  .by_side = by_side,
+				  .cause = cause,
+				  .message = message};
+	ch->cln_state = new_state;
+	/* Routing only cares whether HTLCs may use the channel. */
+	switch (new_state) {
+	case CLN_NONE:
+	case CLN_AWAITING_LOCKIN:
+		ch->state = CHAN_OPENING;
+		break;
+	case CLN_NORMAL:
+		ch->state = CHAN_NORMAL;
+		break;
+	case CLN_SHUTTING_DOWN:
+	case CLN_SIGEXCHANGE:
+	case CLN_CLOSING_COMPLETE:
+		ch->state = CHAN_CLOSING;
+		break;
+	case CLN_FUNDING_SPEND_SEEN:
+	case CLN_ONCHAIN:
+	case CLN_CLOSED:
+		ch->state = CHAN_CLOSED;
+		break;
+	}
+	return c;
+}
+
+const char *cln_state_name(enum cln_state s)
+{
+	switch (s) {
+	case CLN_NONE:
+		return "OPENINGD";
+	case CLN_AWAITING_LOCKIN:
+		return "CHANNELD_AWAITING_LOCKIN";
+	case CLN_NORMAL:
+		return "CHANNELD_NORMAL";
+	case CLN_SHUTTING_DOWN:
+		return "CHANNELD_SHUTTING_DOWN";
+	case CLN_SIGEXCHANGE:
+		return "CLOSINGD_SIGEXCHANGE";
+	case CLN_CLOSING_COMPLETE:
+		return "CLOSINGD_COMPLETE";
+	case CLN_FUNDING_SPEND_SEEN:
+		return "FUNDING_SPEND_SEEN";
+	case CLN_ONCHAIN:
+		return "ONCHAIN";
+	case CLN_CLOSED:
+		return "CLOSED";
+	}
+	return "CHANNELD_NORMAL";
+}
+
+const char *chan_cause_name(enum chan_cause c)
+{
+	switch (c) {
+	case CAUSE_UNKNOWN:
+		return "unknown";
+	case CAUSE_LOCAL:
+		return "local";
+	case CAUSE_USER:
+		return "user";
+	case CAUSE_REMOTE:
+		return "remote";
+	case CAUSE_PROTOCOL:
+		return "protocol";
+	case CAUSE_ONCHAIN:
+		return "onchain";
+	}
+	return "unknown";
+}
+
+bool net_channel_mined(const struct net *net, const struct net_channel *ch)
+{
+	return ch->cln_state != CLN_NONE && net->height >= ch->open_height;
 }

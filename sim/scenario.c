@@ -351,7 +351,8 @@ struct scenario *scenario_from_json(const char *path, const json_t *doc,
 {
 	static const char *const known[] = {
 		"name", "description", "seed", "start_time", "start_height",
-		"nodes", "channels", "generate", "traffic", NULL};
+		"nodes", "channels", "generate", "traffic", "chain", "events",
+		NULL};
 	struct ctx c = {.file = path};
 	struct scenario *sc = xzalloc(sizeof(*sc));
 	const json_t *nodes, *chans, *name;

@@ -13,6 +13,7 @@
  *                    "a_fee": {"base_msat": 1000, "ppm": 100},
  *                    "b_fee": {...}, "age_days": 90}, ... ],
  *     "generate": {...}, "traffic": {...}   (see sim/README in doc/)
+ *     "chain": {...}, "events": [...]       (checked by sim/sim.c)
  *   }
  */
 #ifndef HIVE_SIM_SCENARIO_H

@@ -3,11 +3,16 @@
 #include "common/clock.h"
 #include "common/loop.h"
 #include "common/util.h"
+#include "sim/chain.h"
 #include "sim/lightningd.h"
 #include "sim/net.h"
+#include "sim/notify.h"
+#include "sim/payments.h"
 #include "sim/scenario.h"
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,11 +35,13 @@ static bool deliver_custommsg(void *arg, uint32_t from, const char *peer_id,
 		*err = xfmt("No such peer: %s", peer_id);
 		return false;
 	}
-	/* Custom messages travel only between connected peers. */
+	/* Custom messages travel only between connected peers: channel
+	 * peers, or peers joined with `connect`. */
+	peers = ledger_has_peer(&sim->net->nodes[from].led, to->idx);
 	for (size_t i = 0; i < sim->net->nodes[from].nchans; i++) {
 		const struct net_channel *ch =
 			&sim->net->chans[sim->net->nodes[from].chans[i]];
-		peers |= ch->state != CHAN_CLOSED &&
+		peers |= ch->cln_state != CLN_CLOSED &&
 			 net_channel_peer(ch, from) == to->idx;
 	}
 	if (!peers || !to->connected) {
@@ -49,10 +56,295 @@ static bool deliver_custommsg(void *arg, uint32_t from, const char *peer_id,
 	return true;
 }
 
+static struct payments *hook_payments(void *arg)
+{
+	return ((struct sim *)arg)->pay;
+}
+
+static struct lnd *hook_node_lnd(void *arg, uint32_t node)
+{
+	struct sim *sim = arg;
+	return node < sim->nlnds ? sim->lnds[node] : NULL;
+}
+
+static bool hook_advance(void *arg, uint64_t seconds, char **err)
+{
+	struct sim *sim = arg;
+	return sim_advance(sim, sim->now_ms + seconds * 1000, err);
+}
+
 static const struct sim_hooks hooks = {
 	.gossip_delay_sec = gossip_delay,
 	.sendcustommsg = deliver_custommsg,
+	.payments = hook_payments,
+	.node_lnd = hook_node_lnd,
+	.advance = hook_advance,
 };
+
+/* The engine saw a forward at a fleet node: tell that node. */
+static void on_forward(void *arg, uint32_t node, const struct fwd *f)
+{
+	struct sim *sim = arg;
+
+	if (node < sim->nlnds && sim->lnds[node])
+		notify_forward(sim->lnds[node], sim->net, f);
+}
+
+static const struct pay_hooks pay_hooks = {
+	.forward_event = on_forward,
+};
+
+/* ---------- the scenario's "chain" and "events" ---------- */
+
+static bool bad(char **err, const struct scenario *sc, const char *path,
+		const char *what)
+{
+	*err = xfmt("%s: %s: %s", sc->path, path, what);
+	return false;
+}
+
+/* A number member in [min, max]; @def when absent. */
+static bool num_field(const struct scenario *sc, const json_t *obj,
+		      const char *path, const char *key, double def,
+		      double min, double max, double *out, char **err)
+{
+	const json_t *v = json_object_get(obj, key);
+	char *p;
+	bool ok;
+
+	*out = def;
+	if (!v)
+		return true;
+	p = xfmt("%s.%s", path, key);
+	if (!json_is_number(v))
+		ok = bad(err, sc, p, "must be a number");
+	else if (json_number_value(v) < min || json_number_value(v) > max ||
+		 !isfinite(json_number_value(v))) {
+		char *what = xfmt("%g is out of range [%g, %g]",
+				  json_number_value(v), min, max);
+		ok = bad(err, sc, p, what);
+		free(what);
+	} else {
+		*out = json_number_value(v);
+		ok = true;
+	}
+	free(p);
+	return ok;
+}
+
+static bool only_keys(const struct scenario *sc, const json_t *obj,
+		      const char *path, const char *const *known, char **err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		bool ok = false;
+		for (size_t i = 0; known[i]; i++)
+			ok |= !strcmp(known[i], key);
+		if (!ok) {
+			char *p = xfmt("%s.%s", path, key);
+			bad(err, sc, p, "unknown field (a typo?)");
+			free(p);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void add_fee_step(struct sim *sim, uint64_t from_ms, uint64_t to_ms,
+			 uint32_t perkw, bool spike)
+{
+	sim->fee_steps = xrealloc(sim->fee_steps, sizeof(*sim->fee_steps) *
+							  (sim->nfee_steps + 1));
+	sim->fee_steps[sim->nfee_steps++] = (struct sim_fee_step){
+		.from_ms = from_ms, .to_ms = to_ms, .perkw = perkw,
+		.spike = spike};
+}
+
+/*   "chain": {"feerate_perkw": 2500, "daily_swing": 0.2,
+ *             "block_interval_sec": 600, "funding_confirms": 3,
+ *             "onchain_forget_blocks": 100,
+ *             "feerate_schedule": [{"at_day": 2, "feerate_perkw": 9000}],
+ *             "spikes": [{"from_day": 2, "to_day": 3,
+ *                         "feerate_perkw": 40000}]}
+ * Feerate at t: the last schedule step at or before t (else the base),
+ * times the daily swing, raised to any spike covering t. */
+static bool parse_chain(struct sim *sim, const json_t *chain, char **err)
+{
+	static const char *const known[] = {
+		"feerate_perkw", "daily_swing", "block_interval_sec",
+		"funding_confirms", "onchain_forget_blocks", "feerate_schedule",
+		"spikes", NULL};
+	static const char *const step_keys[] = {"at_day", "feerate_perkw",
+						NULL};
+	static const char *const spike_keys[] = {"from_day", "to_day",
+						 "feerate_perkw", NULL};
+	const struct scenario *sc = sim->sc;
+	uint64_t start_ms = sim->net->start_sec * 1000;
+	double v;
+	size_t i;
+	json_t *e;
+
+	sim->block_interval_sec = 600;
+	sim->base_feerate_perkw = sim->net->feerate_perkw;
+	if (!chain)
+		return true;
+	if (!json_is_object(chain))
+		return bad(err, sc, "chain", "must be an object");
+	if (!only_keys(sc, chain, "chain", known, err) ||
+	    !num_field(sc, chain, "chain", "feerate_perkw",
+		       sim->base_feerate_perkw, CHAIN_FEERATE_FLOOR_PERKW, 1e7,
+		       &v, err))
+		return false;
+	sim->base_feerate_perkw = (uint32_t)v;
+	if (!num_field(sc, chain, "chain", "daily_swing", 0, 0, 0.95,
+		       &sim->daily_swing, err) ||
+	    !num_field(sc, chain, "chain", "block_interval_sec", 600, 1,
+		       86400, &v, err))
+		return false;
+	sim->block_interval_sec = (uint32_t)v;
+	if (!num_field(sc, chain, "chain", "funding_confirms", 3, 1, 1000, &v,
+		       err))
+		return false;
+	sim->net->funding_confirms = (uint32_t)v;
+	if (!num_field(sc, chain, "chain", "onchain_forget_blocks", 100, 1,
+		       100000, &v, err))
+		return false;
+	sim->net->onchain_forget_blocks = (uint32_t)v;
+	e = json_object_get(chain, "feerate_schedule");
+	if (e && !json_is_array(e))
+		return bad(err, sc, "chain.feerate_schedule",
+			   "must be an array of {at_day, feerate_perkw}");
+	json_array_foreach(json_object_get(chain, "feerate_schedule"), i, e) {
+		char *p = xfmt("chain.feerate_schedule[%zu]", i);
+		double day, rate;
+		bool ok = json_is_object(e) ? true
+					    : bad(err, sc, p,
+						  "must be an object");
+		ok = ok && only_keys(sc, e, p, step_keys, err) &&
+		     num_field(sc, e, p, "at_day", -1, 0, 36500, &day, err) &&
+		     num_field(sc, e, p, "feerate_perkw", -1,
+			       CHAIN_FEERATE_FLOOR_PERKW, 1e7, &rate, err);
+		if (ok && (day < 0 || rate < 0))
+			ok = bad(err, sc, p,
+				 "needs at_day and feerate_perkw");
+		free(p);
+		if (!ok)
+			return false;
+		add_fee_step(sim, start_ms + (uint64_t)(day * 86400000.0),
+			     UINT64_MAX, (uint32_t)rate, false);
+	}
+	e = json_object_get(chain, "spikes");
+	if (e && !json_is_array(e))
+		return bad(err, sc, "chain.spikes",
+			   "must be an array of {from_day, to_day, "
+			   "feerate_perkw}");
+	json_array_foreach(json_object_get(chain, "spikes"), i, e) {
+		char *p = xfmt("chain.spikes[%zu]", i);
+		double from, to, rate;
+		bool ok = json_is_object(e) ? true
+					    : bad(err, sc, p,
+						  "must be an object");
+		ok = ok && only_keys(sc, e, p, spike_keys, err) &&
+		     num_field(sc, e, p, "from_day", -1, 0, 36500, &from,
+			       err) &&
+		     num_field(sc, e, p, "to_day", -1, 0, 36500, &to, err) &&
+		     num_field(sc, e, p, "feerate_perkw", -1,
+			       CHAIN_FEERATE_FLOOR_PERKW, 1e7, &rate, err);
+		if (ok && (from < 0 || to <= from || rate < 0))
+			ok = bad(err, sc, p,
+				 "needs from_day < to_day and feerate_perkw");
+		free(p);
+		if (!ok)
+			return false;
+		add_fee_step(sim, start_ms + (uint64_t)(from * 86400000.0),
+			     start_ms + (uint64_t)(to * 86400000.0),
+			     (uint32_t)rate, true);
+	}
+	return true;
+}
+
+/*   "events": [{"at_day": 3.5, "node": "ext4", "offline_hours": 6}]
+ * The node drops offline for its peers at at_day and comes back
+ * offline_hours later. */
+static bool parse_events(struct sim *sim, const json_t *events, char **err)
+{
+	static const char *const known[] = {"at_day", "node", "offline_hours",
+					    NULL};
+	const struct scenario *sc = sim->sc;
+	uint64_t start_ms = sim->net->start_sec * 1000;
+	size_t i;
+	json_t *e;
+
+	if (!events)
+		return true;
+	if (!json_is_array(events))
+		return bad(err, sc, "events", "must be an array");
+	json_array_foreach(events, i, e) {
+		char *p = xfmt("events[%zu]", i);
+		const char *alias = json_string_value(json_object_get(e, "node"));
+		struct net_node *n = alias ? net_node_by_alias(sim->net, alias)
+					   : NULL;
+		double day, hours;
+		bool ok = json_is_object(e) ? true
+					    : bad(err, sc, p,
+						  "must be an object");
+		ok = ok && only_keys(sc, e, p, known, err) &&
+		     num_field(sc, e, p, "at_day", -1, 0, 36500, &day, err) &&
+		     num_field(sc, e, p, "offline_hours", -1, 0, 876000,
+			       &hours, err);
+		if (ok && !n) {
+			char *pn = xfmt("%s.node", p);
+			char *what = alias ? xfmt("unknown node '%s'", alias)
+					   : xstrdup("missing (a node alias)");
+			ok = bad(err, sc, pn, what);
+			free(pn);
+			free(what);
+		}
+		if (ok && (day < 0 || hours <= 0))
+			ok = bad(err, sc, p,
+				 "needs at_day and a positive offline_hours");
+		free(p);
+		if (!ok)
+			return false;
+		uint64_t at = start_ms + (uint64_t)(day * 86400000.0);
+		evq_push(&sim->q, at, SIM_EV_PEER_OFFLINE, n->idx, 0, NULL);
+		evq_push(&sim->q, at + (uint64_t)(hours * 3600000.0),
+			 SIM_EV_PEER_ONLINE, n->idx, 0, NULL);
+	}
+	return true;
+}
+
+static uint32_t feerate_at(const struct sim *sim, uint64_t ms)
+{
+	double rate = sim->base_feerate_perkw;
+	uint64_t best = 0;
+	uint32_t spike = 0;
+
+	for (size_t i = 0; i < sim->nfee_steps; i++) {
+		const struct sim_fee_step *s = &sim->fee_steps[i];
+		if (s->spike) {
+			if (ms >= s->from_ms && ms < s->to_ms &&
+			    s->perkw > spike)
+				spike = s->perkw;
+		} else if (ms >= s->from_ms && s->from_ms >= best) {
+			best = s->from_ms;
+			rate = s->perkw;
+		}
+	}
+	if (sim->daily_swing > 0)
+		/* Busier mempools in the (UTC) afternoon, calmer at night. */
+		rate *= 1.0 + sim->daily_swing *
+				      sin(2.0 * M_PI *
+					  (double)(ms % 86400000ULL) /
+					  86400000.0);
+	if (rate < spike)
+		rate = spike;
+	if (rate < CHAIN_FEERATE_FLOOR_PERKW)
+		rate = CHAIN_FEERATE_FLOOR_PERKW;
+	return (uint32_t)rate;
+}
 
 struct sim *sim_new(const struct scenario *sc, const struct sim_opts *opts,
 		    char **err)
@@ -66,14 +358,35 @@ struct sim *sim_new(const struct scenario *sc, const struct sim_opts *opts,
 	sim->clk = clock_new();
 	sim->loop = loop_new(sim->clk);
 	sim->net = net_new(seed, sc->start_time, sc->start_height);
+	sim->now_ms = sc->start_time * 1000;
+	evq_init(&sim->q);
 	for (size_t i = 0; i < sc->nnodes; i++) {
 		struct net_node *n =
 			net_add_node(sim->net, sc->nodes[i].alias,
 				     sc->nodes[i].fleet);
-		n->onchain_sat = sc->nodes[i].onchain_sat;
 		n->send_weight = sc->nodes[i].send_weight;
 		n->recv_weight = sc->nodes[i].recv_weight;
+		if (sc->nodes[i].onchain_sat) {
+			/* One confirmed output holds the starting funds. */
+			char txid[65];
+			chain_hash_hex(sim->net, "hive-sim-wallet", i, txid);
+			ledger_add_utxo(&n->led, txid, 0,
+					sc->nodes[i].onchain_sat,
+					sc->start_height > 10
+						? sc->start_height - 10
+						: 1);
+			n->onchain_sat = ledger_unspent_sat(&n->led);
+		}
 	}
+	if (!parse_chain(sim, json_object_get(sc->raw, "chain"), err) ||
+	    !parse_events(sim, json_object_get(sc->raw, "events"), err)) {
+		free(sim_free(sim));
+		return NULL;
+	}
+	sim->net->feerate_perkw = sim->net->feerate_smoothed_perkw =
+		feerate_at(sim, sim->now_ms);
+	sim->next_block_ms = sim->now_ms + sim->block_interval_sec * 1000ULL;
+	sim->traffic_until_ms = sim->now_ms;
 	for (size_t i = 0; i < sc->nchans; i++) {
 		const struct sc_channel *c = &sc->chans[i];
 		uint32_t blocks = (uint32_t)(c->age_days * 144.0);
@@ -103,11 +416,22 @@ struct sim *sim_new(const struct scenario *sc, const struct sim_opts *opts,
 			ch->pol[side].seen_base_msat = c->fee[e].base_msat;
 			ch->pol[side].seen_ppm = c->fee[e].ppm;
 			ch->pol[side].last_update_sec = ch->opened_sec;
+			ch->pol[side].seen_update_sec = ch->opened_sec;
 			ch->max_htlcs[side] = sc->nodes[node].max_htlcs;
 		}
 	}
 	sim->nlnds = sim->net->nnodes;
 	sim->lnds = xzalloc(sizeof(*sim->lnds) * (sim->nlnds + 1));
+	sim->pay = payments_new(sim->net, &sim->q, sc->traffic, seed,
+				&pay_hooks, sim, err);
+	if (!sim->pay) {
+		char *e = xfmt("%s: %s", sc->path,
+			       *err ? *err : "traffic: bad configuration");
+		free(*err);
+		*err = e;
+		free(sim_free(sim));
+		return NULL;
+	}
 	return sim;
 }
 
@@ -148,6 +472,10 @@ bool sim_start(struct sim *sim, char **err)
 			.hooks_arg = sim,
 			.plugin_timeout_ms = sim->opts.plugin_timeout_ms,
 			.echo_logs = sim->opts.echo_logs,
+			.notify_log = sim->opts.notify_log ||
+				      (getenv("HIVE_SIM_NOTIFY_LOG") &&
+				       strcmp(getenv("HIVE_SIM_NOTIFY_LOG"), "") &&
+				       strcmp(getenv("HIVE_SIM_NOTIFY_LOG"), "0")),
 		};
 		char **paths;
 		size_t np = 0;
@@ -201,9 +529,173 @@ char *sim_free(struct sim *sim)
 		lnd_free(l);
 	}
 	free(sim->lnds);
+	payments_free(sim->pay);
+	evq_free(&sim->q);
+	free(sim->fee_steps);
 	net_free(sim->net);
 	loop_free(sim->loop);
 	clock_free(sim->clk);
 	free(sim);
 	return report;
+}
+
+/* ---------- running the network ---------- */
+
+void sim_set_time(struct sim *sim, uint64_t now_ms)
+{
+	if (now_ms < sim->now_ms)
+		return;
+	sim->now_ms = now_ms;
+	sim->net->now_sec = now_ms / 1000;
+	sim->net->feerate_perkw = feerate_at(sim, now_ms);
+	net_apply_gossip(sim->net);
+}
+
+struct block_change {
+	uint32_t chan;
+	size_t k; /* index into the channel's history */
+};
+
+struct block_changes {
+	struct block_change *v;
+	size_t n, cap;
+	struct net *net;
+};
+
+static void collect_change(void *arg, uint32_t chan,
+			   const struct chan_change *c)
+{
+	struct block_changes *bc = arg;
+
+	xgrow(&bc->v, &bc->cap, bc->n + 1, sizeof(*bc->v));
+	bc->v[bc->n++] = (struct block_change){
+		.chan = chan,
+		.k = (size_t)(c - bc->net->chans[chan].changes)};
+}
+
+void sim_new_block(struct sim *sim)
+{
+	struct block_changes bc = {.net = sim->net};
+
+	chain_new_block(sim->net, collect_change, &bc);
+	/* lightningd announces the block, then its watchers act. */
+	for (size_t i = 0; i < sim->nlnds; i++)
+		if (sim->lnds[i])
+			notify_block(sim->lnds[i], sim->net);
+	for (size_t i = 0; i < bc.n; i++) {
+		const struct net_channel *ch = &sim->net->chans[bc.v[i].chan];
+		for (int d = 0; d < 2; d++)
+			if (sim->lnds[ch->node[d]])
+				notify_chan_state(sim->lnds[ch->node[d]],
+						  sim->net, ch,
+						  &ch->changes[bc.v[i].k]);
+	}
+	free(bc.v);
+}
+
+/* Nodes @node is connected to (channel peers and `connect`ed ones),
+ * each once. Caller frees. */
+static uint32_t *peers_of(const struct net *net, uint32_t node, size_t *n)
+{
+	const struct net_node *me = &net->nodes[node];
+	uint32_t *v = xzalloc(sizeof(*v) * (me->nchans + me->led.npeers + 1));
+
+	*n = 0;
+	for (size_t i = 0; i < me->nchans + me->led.npeers; i++) {
+		uint32_t p;
+		bool dup = false;
+		if (i < me->nchans) {
+			const struct net_channel *ch = &net->chans[me->chans[i]];
+			if (ch->cln_state == CLN_CLOSED)
+				continue;
+			p = net_channel_peer(ch, node);
+		} else {
+			p = me->led.peers[i - me->nchans];
+		}
+		for (size_t k = 0; k < *n; k++)
+			dup |= v[k] == p;
+		if (!dup)
+			v[(*n)++] = p;
+	}
+	return v;
+}
+
+void sim_set_online(struct sim *sim, uint32_t node, bool online)
+{
+	struct net *net = sim->net;
+	struct net_node *n = &net->nodes[node];
+	uint32_t *peers;
+	size_t np;
+
+	if (node >= net->nnodes || n->connected == online)
+		return;
+	n->connected = online;
+	peers = peers_of(net, node, &np);
+	for (size_t i = 0; i < np; i++) {
+		struct lnd *pl = sim->lnds[peers[i]], *me = sim->lnds[node];
+		/* Back online, our nodes dial their channel peers. */
+		if (pl && online)
+			notify_connect(pl, net, n, false);
+		else if (pl)
+			notify_disconnect(pl, n);
+		if (me && online)
+			notify_connect(me, net, &net->nodes[peers[i]], true);
+		else if (me)
+			notify_disconnect(me, &net->nodes[peers[i]]);
+	}
+	free(peers);
+}
+
+bool sim_handle_event(struct sim *sim, const struct event *ev)
+{
+	switch (ev->type) {
+	case SIM_EV_PEER_OFFLINE:
+		sim_set_online(sim, (uint32_t)ev->a, false);
+		return true;
+	case SIM_EV_PEER_ONLINE:
+		sim_set_online(sim, (uint32_t)ev->a, true);
+		return true;
+	default:
+		break;
+	}
+	return sim->pay && payments_handle(sim->pay, ev);
+}
+
+bool sim_advance(struct sim *sim, uint64_t until_ms, char **err)
+{
+	*err = NULL;
+	if (until_ms < sim->now_ms) {
+		*err = xstrdup("cannot go back in time");
+		return false;
+	}
+	/* Demand for the new stretch of time only: a window never gets its
+	 * arrivals twice. */
+	if (sim->pay && until_ms > sim->traffic_until_ms) {
+		payments_start(sim->pay, sim->traffic_until_ms, until_ms);
+		sim->traffic_until_ms = until_ms;
+	}
+	for (;;) {
+		uint64_t t_ev = evq_next_ms(&sim->q);
+		uint64_t t_blk = sim->next_block_ms;
+		struct event ev;
+
+		if (t_ev > until_ms && t_blk > until_ms)
+			break;
+		if (t_blk <= t_ev) {
+			sim_set_time(sim, t_blk);
+			sim_new_block(sim);
+			sim->next_block_ms += sim->block_interval_sec * 1000ULL;
+			continue;
+		}
+		if (!evq_pop(&sim->q, &ev))
+			break;
+		sim_set_time(sim, ev.at_ms);
+		if (!sim_handle_event(sim, &ev)) {
+			*err = xfmt("unknown event type %d at %llu ms", ev.type,
+				    (unsigned long long)ev.at_ms);
+			return false;
+		}
+	}
+	sim_set_time(sim, until_ms);
+	return true;
 }

@@ -1,0 +1,78 @@
+/* Shared pieces of the fake lightningd's built-in methods, which live in
+ * one file per area: methods.c (node, peers, plugins, config, messages),
+ * methods_gossip.c (listchannels, listnodes), methods_chain.c (feerates,
+ * listfunds, fundchannel, close, connect, listclosedchannels),
+ * methods_pay.c (invoice, getroute, sendpay, waitsendpay, listsendpays,
+ * listforwards, wait) and the dev-sim-* methods. Each answers with the
+ * shapes of Core Lightning's v26 schemas and its error codes. */
+#ifndef HIVE_SIM_METHODS_H
+#define HIVE_SIM_METHODS_H
+#include "sim/lightningd.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct net;
+struct net_node;
+
+/* Core Lightning's error codes the methods use (common/jsonrpc_errors.h
+ * of lightningd; not ours, so not in common/errcode.h). */
+enum cln_errcode {
+	CLN_PAY_IN_PROGRESS = 200,
+	CLN_PAY_RHASH_ALREADY_USED = 201,
+	CLN_PAY_DESTINATION_PERM_FAIL = 203,
+	CLN_PAY_TRY_OTHER_ROUTE = 204,
+	CLN_PAY_ROUTE_NOT_FOUND = 205,
+	CLN_PAY_NO_SUCH_PAYMENT = 208,
+	CLN_FUND_CANNOT_AFFORD = 301,
+	CLN_FUND_OUTPUT_IS_DUST = 302,
+	CLN_FUNDING_PEER_NOT_CONNECTED = 305,
+	CLN_FUNDING_UNKNOWN_PEER = 306,
+	CLN_CONNECT_ALL_ADDRESSES_FAILED = 401,
+	CLN_INVOICE_LABEL_ALREADY_EXISTS = 900,
+	CLN_INVOICE_PREIMAGE_ALREADY_EXISTS = 901,
+};
+
+/* A parameter given by position or by name; NULL when absent or null. */
+const json_t *meth_param(const json_t *params, size_t pos, const char *name);
+const char *meth_param_str(const json_t *params, size_t pos, const char *name);
+/* Reject unknown named parameters (and too many positional ones), as
+ * lightningd does: fails @req and returns false. */
+bool meth_check_names(struct lnd_req *req, const json_t *params,
+		      const char *const *names);
+struct net_node *meth_self(struct lnd_req *req);
+struct net *meth_net(struct lnd_req *req);
+
+/* Typed parameters. Each returns false after failing @req (missing
+ * required or ill-typed); *present tells whether it was given. */
+bool meth_u64(struct lnd_req *req, const json_t *params, size_t pos,
+	      const char *name, bool required, uint64_t *out, bool *present);
+/* An amount: integer msat or "<n>msat" / "<n>sat" / "<n>btc". */
+bool meth_msat(struct lnd_req *req, const json_t *params, size_t pos,
+	       const char *name, bool required, uint64_t *out, bool *present);
+bool meth_pubkey(struct lnd_req *req, const json_t *params, size_t pos,
+		 const char *name, bool required, const char **out);
+bool meth_scid(struct lnd_req *req, const json_t *params, size_t pos,
+	       const char *name, bool required, const char **out);
+bool meth_hash(struct lnd_req *req, const json_t *params, size_t pos,
+	       const char *name, bool required, uint8_t out[32], bool *present);
+/* "created" / "updated" pagination: index (NULL if absent), start,
+ * limit (UINT64_MAX if absent), with lightningd's rules. */
+bool meth_pagination(struct lnd_req *req, const json_t *params,
+		     size_t pos_index, const char **index, uint64_t *start,
+		     uint64_t *limit);
+
+/* Parse an amount value (see meth_msat). */
+bool meth_amount_value(const json_t *v, uint64_t *msat);
+
+extern const struct lnd_method meth_core[];
+extern const size_t meth_core_n;
+extern const struct lnd_method meth_gossip[];
+extern const size_t meth_gossip_n;
+extern const struct lnd_method meth_chain[];
+extern const size_t meth_chain_n;
+extern const struct lnd_method meth_pay[];
+extern const size_t meth_pay_n;
+
+#endif
