@@ -4,6 +4,7 @@
 #include "common/loop.h"
 #include "common/util.h"
 #include "sim/chain.h"
+#include "sim/gen.h"
 #include "sim/lightningd.h"
 #include "sim/net.h"
 #include "sim/notify.h"
@@ -420,6 +421,17 @@ struct sim *sim_new(const struct scenario *sc, const struct sim_opts *opts,
 			ch->max_htlcs[side] = sc->nodes[node].max_htlcs;
 		}
 	}
+	/* Generated external nodes and channels come after the scenario's
+	 * own, and before the payment engine reads the network. */
+	struct gen_summary gs;
+	if (!gen_expand(sim->net, json_object_get(sc->raw, "generate"), seed,
+			&gs, err)) {
+		char *e = xfmt("%s: %s", sc->path, *err);
+		free(*err);
+		*err = e;
+		free(sim_free(sim));
+		return NULL;
+	}
 	sim->nlnds = sim->net->nnodes;
 	sim->lnds = xzalloc(sizeof(*sim->lnds) * (sim->nlnds + 1));
 	sim->pay = payments_new(sim->net, &sim->q, sc->traffic, seed,
@@ -460,7 +472,8 @@ bool sim_start(struct sim *sim, char **err)
 			    strerror(errno));
 		return false;
 	}
-	for (size_t i = 0; i < sim->net->nnodes; i++) {
+	/* Scenario nodes come first; generated ones are never fleet. */
+	for (size_t i = 0; i < sim->sc->nnodes; i++) {
 		const struct sc_node *sn = &sim->sc->nodes[i];
 		struct lnd_config cfg = {
 			.loop = sim->loop,
