@@ -3,6 +3,7 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/revenue.h"
+#include "plugins/revenue-ops/schema.h"
 
 static const char *const migrations[] = {
 	/* 1: runtime configuration overrides (revenue-config set). */
@@ -47,6 +48,8 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL"
 	");",
+	revenue_migration_3_fees,
+	revenue_migration_4_accounting,
 };
 
 struct store *revenue_db_open(const char *path, char **err)

@@ -1,0 +1,12 @@
+/* The database schema, one migration per string (append-only: never edit
+ * a migration that has shipped; add the next). Migrations 3 and 4 live
+ * beside the code that owns their tables. */
+#ifndef HIVE_REVENUE_OPS_SCHEMA_H
+#define HIVE_REVENUE_OPS_SCHEMA_H
+
+/* 3: flow, fee controller and policy state (flow_cycle.c, fee_cycle.c). */
+extern const char revenue_migration_3_fees[];
+/* 4: accounting: costs, closures, snapshots (accounting.c). */
+extern const char revenue_migration_4_accounting[];
+
+#endif
