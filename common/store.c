@@ -85,6 +85,21 @@ static bool read_version(struct store *st, int *version, char **err)
 }
 
 /* Read the version and refuse one newer than the @n migrations we know. */
+static bool has_tables(struct store *st)
+{
+	sqlite3_stmt *s;
+	bool any = false;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+			       "AND name NOT LIKE 'sqlite_%' LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return false;
+	any = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return any;
+}
+
 static bool check_version(struct store *st, size_t n, char **err)
 {
 	if (!read_version(st, &st->version, err))
@@ -95,6 +110,18 @@ static bool check_version(struct store *st, size_t n, char **err)
 			    "newer release. Upgrade the plugin (or restore a "
 			    "backup); the file was left untouched",
 			    st->path, st->version, n);
+		return false;
+	}
+	if (st->version == 0 && has_tables(st)) {
+		/* Tables but no version: another program's database (for
+		 * instance the reference Python plugin's). Migrating over it
+		 * would fail half-way or, worse, mix two schemas. */
+		*err = xfmt("database %s already has tables but no schema "
+			    "version: it was not created by this plugin (an "
+			    "older plugin's database?). Point the db-path "
+			    "option to a new file; this one was left "
+			    "untouched",
+			    st->path);
 		return false;
 	}
 	return true;

@@ -223,6 +223,34 @@ static void test_file_migrations(void)
 		free(err);
 }
 
+static void test_foreign_db(void)
+{
+	const char *path = tmp_path("foreign.db");
+	char *err = NULL, *before, *after;
+	size_t blen, alen;
+	struct store *st;
+	sqlite3 *db;
+
+	/* Another program's database: tables, but user_version 0. */
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+		      sqlite3_exec(db, "CREATE TABLE forwards (x); "
+				       "INSERT INTO forwards VALUES (1);",
+				   NULL, NULL, NULL) == SQLITE_OK,
+	      "raw foreign create");
+	sqlite3_close(db);
+	before = read_file(path, &blen);
+	st = store_open(path, migrations, 3, 100, &err);
+	CHECK(st == NULL, "database with tables but no version refused");
+	CHECK(err && strstr(err, "not created by this plugin"),
+	      "error says why: %s", err ? err : "(none)");
+	free(err);
+	after = read_file(path, &alen);
+	CHECK(before && after && blen == alen && memcmp(before, after, blen) == 0,
+	      "foreign file untouched");
+	free(before);
+	free(after);
+}
+
 static void test_newer_schema(void)
 {
 	const char *path = tmp_path("newer.db");
@@ -596,6 +624,7 @@ int main(void)
 	test_memory();
 	test_file_migrations();
 	test_newer_schema();
+	test_foreign_db();
 	test_corrupt();
 	test_locked();
 	test_transactions();
