@@ -170,6 +170,11 @@ static void set_failure(struct lnd *lnd, char *text)
 		free(text);
 }
 
+static const char *node_alias(const struct lnd *lnd)
+{
+	return lnd->cfg.net->nodes[lnd->cfg.node_idx].alias;
+}
+
 static char *stderr_tail(const struct lplugin *pl)
 {
 	FILE *f = fopen(pl->stderr_path, "r");
@@ -525,11 +530,12 @@ static void on_plugin_message(struct jsonrpc_conn *c, json_t *msg, void *arg)
 
 	if (!json_is_string(json_object_get(msg, "jsonrpc"))) {
 		/* lightningd kills a plugin for this. */
-		char *t = json_to_text(msg);
-		set_failure(lnd, xfmt("plugin %s wrote a message without "
-				      "\"jsonrpc\": %.200s",
-				      pl->name, t));
+		char *t = json_to_text(msg), *tail = stderr_tail(pl);
+		set_failure(lnd, xfmt("plugin %s on node %s wrote a message "
+				      "without \"jsonrpc\": %.200s; stderr:\n%s",
+				      pl->name, node_alias(lnd), t, tail));
 		free(t);
+		free(tail);
 		kill(pl->pid, SIGKILL);
 		plugin_dead(pl, "protocol violation");
 		return;
@@ -586,8 +592,11 @@ static void on_plugin_message(struct jsonrpc_conn *c, json_t *msg, void *arg)
 static void on_plugin_bad(struct jsonrpc_conn *c, const char *err, void *arg)
 {
 	struct lplugin *pl = arg;
-	set_failure(pl->lnd, xfmt("plugin %s wrote non-JSON to stdout: %s",
-				  pl->name, err));
+	char *tail = stderr_tail(pl);
+	set_failure(pl->lnd, xfmt("plugin %s on node %s wrote non-JSON to "
+				  "stdout: %s; stderr:\n%s",
+				  pl->name, node_alias(pl->lnd), err, tail));
+	free(tail);
 	kill(pl->pid, SIGKILL);
 	plugin_dead(pl, "garbage on stdout");
 	(void)c;
