@@ -66,10 +66,10 @@ static bool parse(const json_t *j, struct gen_cfg *c, char **err)
 	     cfg_u64(&r, "nodes", 0, 0, 100000, &c->nodes) &&
 	     cfg_num(&r, "channels_per_node", 3.5, 1, false, 100,
 		     &c->channels_per_node) &&
-	     cfg_num(&r, "degree1_share", 0.4, 0, false, 1,
+	     cfg_num(&r, "degree1_share", 0.6, 0, false, 1,
 		     &c->degree1_share) &&
 	     cfg_u64(&r, "seed_clique", 4, 2, 50, &c->seed_clique) &&
-	     cfg_num(&r, "uniform_attach", 0.1, 0, false, 1,
+	     cfg_num(&r, "uniform_attach", 0.02, 0, false, 1,
 		     &c->uniform_attach) &&
 	     cfg_num(&r, "capacity_median_sat", 1000000, 0, true, 1e10,
 		     &c->capacity_median_sat) &&
@@ -83,7 +83,8 @@ static bool parse(const json_t *j, struct gen_cfg *c, char **err)
 		     &c->base_zero_share) &&
 	     cfg_num(&r, "base_1000_share", 0.5, 0, false, 1,
 		     &c->base_1000_share) &&
-	     cfg_num(&r, "ppm_median", 85, 0, true, 1e6, &c->ppm_median) &&
+	     cfg_num(&r, "ppm_median", 85, 0, true, INFINITY,
+		     &c->ppm_median) &&
 	     cfg_num(&r, "ppm_sigma", 1.6, 0, false, 5, &c->ppm_sigma) &&
 	     cfg_num(&r, "ppm_zero_share", 0.1, 0, false, 1,
 		     &c->ppm_zero_share) &&
@@ -241,8 +242,9 @@ static bool add_channel(struct gen *g, uint32_t opener, uint32_t peer,
 }
 
 /* A target by preferential attachment (a random channel end), sometimes
- * uniform so late nodes get channels too; UINT32_MAX if none fits. */
-static uint32_t pick_target(struct gen *g, uint32_t self)
+ * uniform so late nodes get channels too; UINT32_MAX if none fits.
+ * @exhaustive: rather than give up, take any node not yet a peer. */
+static uint32_t pick_target(struct gen *g, uint32_t self, bool exhaustive)
 {
 	for (int tries = 0; tries < 64; tries++) {
 		uint32_t t;
@@ -252,6 +254,16 @@ static uint32_t pick_target(struct gen *g, uint32_t self)
 			t = g->ends[rng_below(&g->rng, g->nends)];
 		if (t != self && !connected(g->net, self, t))
 			return t;
+	}
+	/* A node with channels to most of the network (a 2,000-channel
+	 * fleet node): take the first free node from a random start. */
+	if (exhaustive) {
+		size_t start = rng_below(&g->rng, g->npool);
+		for (size_t k = 0; k < g->npool; k++) {
+			uint32_t t = g->pool[(start + k) % g->npool];
+			if (t != self && !connected(g->net, self, t))
+				return t;
+		}
 	}
 	return UINT32_MAX;
 }
@@ -463,7 +475,7 @@ bool gen_expand(struct net *net, const json_t *generate, uint64_t seed,
 		}
 		d = channels_to_open(&g);
 		for (uint32_t k = 0; k < d && ok && g.npool; k++) {
-			uint32_t t = pick_target(&g, self);
+			uint32_t t = pick_target(&g, self, false);
 			if (t == UINT32_MAX)
 				break;
 			ok = add_channel(&g, self, t,
@@ -482,8 +494,12 @@ bool gen_expand(struct net *net, const json_t *generate, uint64_t seed,
 	for (size_t f = 0; f < net->nnodes && ok; f++) {
 		if (!net->nodes[f].fleet || !g.npool)
 			continue;
-		for (uint64_t k = 0; k < cfg.fleet_channels && ok; k++) {
-			uint32_t t = pick_target(&g, (uint32_t)f);
+		/* A member may ask for its own count (a newcomer has few). */
+		uint64_t want = net->nodes[f].gen_channels >= 0
+					? (uint64_t)net->nodes[f].gen_channels
+					: cfg.fleet_channels;
+		for (uint64_t k = 0; k < want && ok; k++) {
+			uint32_t t = pick_target(&g, (uint32_t)f, true);
 			uint64_t cap;
 			if (t == UINT32_MAX)
 				break;

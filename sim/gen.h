@@ -14,9 +14,11 @@
  *     "nodes": 60,                external nodes to add (alias genNNNN)
  *     "channels_per_node": 3.5,   mean channels a joining node opens
  *                                 (mean degree ~7, as 2 x 52k / 14k)
- *     "degree1_share": 0.4,       joining nodes opening a single channel
+ *     "degree1_share": 0.6,       joining nodes opening a single channel
+ *                                 (later joiners attach to some of them:
+ *                                 ~40 % of nodes end with degree 1)
  *     "seed_clique": 4,           fully connected first nodes
- *     "uniform_attach": 0.1,      targets drawn uniformly, not by degree
+ *     "uniform_attach": 0.02,     targets drawn uniformly, not by degree
  *     "capacity_median_sat": 1000000, "capacity_sigma": 1.9,
  *     "capacity_min_sat": 20000, "capacity_max_sat": 1000000000,
  *     "base_zero_share": 0.4,     base fee 0 msat; "base_1000_share": 0.5

@@ -53,6 +53,7 @@ struct net_node *net_add_node(struct net *net, const char *alias, bool fleet)
 	snprintf(n->alias, sizeof(n->alias), "%s", alias);
 	n->fleet = fleet;
 	n->connected = true;
+	n->gen_channels = -1;
 	fwdlog_init(&n->fwds);
 	ledger_init(&n->led);
 	node_key_derive(&n->key, net->seed, n->idx);

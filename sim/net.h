@@ -150,6 +150,9 @@ struct net_node {
 	uint64_t forwarded_msat; /* outgoing amount of settled forwards */
 	uint64_t fee_updates;
 	bool connected; /* fleet nodes: peers see it online */
+	/* Channels generation should open for this fleet node; -1: the
+	 * generate object's fleet_channels. */
+	int64_t gen_channels;
 	/* Forwards through this node (kept for fleet nodes only). */
 	struct fwdlog fwds;
 	/* Wallet outputs, invoices, payments sent, extra peers. */

@@ -781,6 +781,15 @@ static size_t find_route(struct payments *p, struct payment *pay,
 	size_t n;
 
 	q.fee_cap_msat = (uint64_t)cap;
+	if (pay->d.sender_kind == SENDER_LDK) {
+		/* LDK enforces its channel saturation limit first and drops
+		 * it when no route fits. */
+		q.ldk_saturation = true;
+		n = router_find(p->router, &q, hops, fee);
+		if (n)
+			return n;
+		q.ldk_saturation = false;
+	}
 	if (pay->d.sender_kind != SENDER_CLN_XPAY)
 		return router_find(p->router, &q, hops, fee);
 	/* xpay: reliability first (mu = 1); the fee weight is raised only

@@ -569,7 +569,7 @@ size_t router_find(struct router *r, const struct route_query *q,
 				case SENDER_LDK:
 					/* max_channel_saturation_power_of_half
 					 * = 2: at most 1/4 of a channel. */
-					if (a > c / 4)
+					if (q->ldk_saturation && a > c / 4)
 						continue;
 					dw = (double)fee + 1024.0 +
 					     a * 131072.0 / 1073741824.0;

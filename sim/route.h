@@ -18,7 +18,8 @@
  *                  anti-probing + historical penalty (10000 msat +
  *                  1250*amt/2^20) * -log10 P once the channel has
  *                  history (bounds relax with a 6 h half-life); no more
- *                  than 1/4 of a channel's capacity per path.
+ *                  than 1/4 of a channel's capacity per path, a limit
+ *                  dropped when no route fits it (router.rs).
  *   CLN pay        (fee + risk + 1) * (1 - ln((c+1-a)/(c+1))), risk =
  *                  amt*cltv*10/5259600; no memory across payments.
  *   CLN xpay       mu*fee + (100-mu)*k*(-ln P_uniform) with k the ratio
@@ -109,6 +110,7 @@ struct route_query {
 	size_t nexcl;
 	uint32_t final_cltv;
 	double xpay_mu;		 /* CLN xpay fee weight, 1..100 */
+	bool ldk_saturation;	 /* LDK: at most 1/4 of a channel per path */
 };
 
 struct route_hop {

@@ -173,7 +173,8 @@ static bool parse_node(struct ctx *c, const json_t *n, size_t i,
 {
 	static const char *const known[] = {
 		"alias", "fleet", "plugins", "options", "onchain_sat",
-		"send_weight", "recv_weight", "max_htlcs", NULL};
+		"send_weight", "recv_weight", "max_htlcs",
+		"generate_channels", NULL};
 	char *base = xfmt("nodes[%zu]", i);
 	const json_t *alias, *plugins, *opts;
 	uint64_t mh;
@@ -209,6 +210,11 @@ static bool parse_node(struct ctx *c, const json_t *n, size_t i,
 	    !get_u64(c, n, base, "max_htlcs", false, 30, 483, &mh))
 		goto out;
 	out->max_htlcs = (uint16_t)mh;
+	uint64_t gc;
+	if (!get_u64(c, n, base, "generate_channels", false, UINT64_MAX, 10000,
+		     &gc))
+		goto out;
+	out->generate_channels = gc == UINT64_MAX ? -1 : (int64_t)gc;
 	plugins = json_object_get(n, "plugins");
 	if (plugins) {
 		size_t k;

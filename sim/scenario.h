@@ -38,6 +38,7 @@ struct sc_node {
 	uint64_t onchain_sat;
 	double send_weight, recv_weight;
 	uint16_t max_htlcs;
+	int64_t generate_channels; /* -1: generate.fleet_channels */
 };
 
 struct sc_channel {

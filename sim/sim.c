@@ -365,6 +365,7 @@ struct sim *sim_new(const struct scenario *sc, const struct sim_opts *opts,
 		struct net_node *n =
 			net_add_node(sim->net, sc->nodes[i].alias,
 				     sc->nodes[i].fleet);
+		n->gen_channels = sc->nodes[i].generate_channels;
 		n->send_weight = sc->nodes[i].send_weight;
 		n->recv_weight = sc->nodes[i].recv_weight;
 		if (sc->nodes[i].onchain_sat) {

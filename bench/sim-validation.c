@@ -1,0 +1,793 @@
+/* Validation benchmark for hive-sim's payment model (no plugins): builds
+ * generated networks, warms them up, and prints the model's figures next
+ * to the published ones of /work/notes/simulators.md section (e)
+ * "Validation benchmark", saying for each whether the model reproduces it:
+ *
+ *   1. payment success rate by amount (first attempt and final),
+ *   2. balance skew after warm-up (channels below 10 % / above 90 % local),
+ *   3. the revenue-versus-fee curve of one focal channel (its ppm swept,
+ *      several seeds; overall and per sender model),
+ *   4. fees earned per forwarded volume (effective ppm) and yield,
+ *   5. traffic calibration (monthly volume / capacity, mean payment),
+ *   plus the engine's speed: searches per second, and a 30-day
+ *   fleet-small-like run (5 fleet nodes among 60) timed engine-only.
+ *
+ * Runs are independent, so they are spread over worker processes; every
+ * figure is a function of the seeds only.
+ *
+ *   sim-validation [--seeds N] [--mix-seeds N] [--nodes N] [--jobs N]
+ *                  [--warm-days D] [--measure-days D] [--large]
+ */
+#include "common/util.h"
+#include "sim/evq.h"
+#include "sim/fwdlog.h"
+#include "sim/gen.h"
+#include "sim/keys.h"
+#include "sim/net.h"
+#include "sim/payments.h"
+#include "sim/route.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define T0_SEC 1767225600ULL
+#define DAY_MS 86400000ULL
+#define NPPM 11
+#define MAX_SEEDS 16
+
+/* The brief's sweep plus 6400 ppm, where lnd's weak elasticity meets the
+ * fee caps (1 % = 10000 ppm of the whole route). */
+static const uint32_t sweep_ppm[NPPM] = {0,   10,  25,   50,   100, 200,
+					 400, 800, 1600, 3200, 6400};
+
+/* Sender mixes for the sweep: the default, then all-lnd and all-LDK (the
+ * note expects lnd-heavy mixes to peak higher). */
+static const char *const mixes[] = {
+	NULL,
+	"{\"senders\": {\"lnd\": 1}}",
+	"{\"senders\": {\"ldk\": 1}}",
+};
+static const char *const mix_names[] = {"default mix", "lnd only",
+					"LDK only"};
+#define NMIX 3
+
+struct opts {
+	int seeds, nodes, jobs, mix_seeds;
+	double warm_days, measure_days;
+	bool large;
+};
+
+/* What one run reports back (lives in shared memory). */
+struct run_out {
+	bool done;
+	/* focal channel */
+	uint32_t focal_chan;
+	double focal_rev_sat, focal_vol_sat;
+	/* network-wide, baseline runs only */
+	uint64_t attempted[PAY_BUCKETS], succeeded[PAY_BUCKETS],
+		first[PAY_BUCKETS];
+	uint64_t pays, pays_ok, volume_msat, amount_sum_msat;
+	double skew_start, skew_warm, skew_end, bimodal_prior, forest;
+	double total_cap_sat;
+	double focal_node_fees_sat, focal_node_fwd_sat, focal_node_cap_sat;
+	double eff_ppm_median, eff_ppm_mean, eff_ppm_weighted;
+	uint64_t searches;
+	double wall_sec;
+};
+
+struct job {
+	int seed, ppm_idx, mix; /* ppm_idx -1: baseline at the fleet fee */
+	uint32_t focal_chan;	/* from the baseline (sweep jobs) */
+};
+
+static double now_sec(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static struct net *build_net(const struct opts *o, uint64_t seed)
+{
+	struct net *net = net_new(seed, T0_SEC, 900000);
+	json_t *g = json_pack("{s:i,s:i,s:f,s:i}", "nodes", o->nodes,
+			      "fleet_channels", 12, "fleet_capacity_sat", 5e6,
+			      "competing_paths", 2);
+	char *err = NULL;
+
+	net_add_node(net, "focal", true);
+	if (!gen_expand(net, g, seed, NULL, &err)) {
+		fprintf(stderr, "gen: %s\n", err);
+		exit(1);
+	}
+	json_decref(g);
+	return net;
+}
+
+static double skew(const struct net *net)
+{
+	size_t n = 0, out = 0;
+
+	for (size_t c = 0; c < net->nchans; c++) {
+		const struct net_channel *ch = &net->chans[c];
+		double r = (double)ch->balance_msat[0] /
+			   ((double)ch->capacity_sat * 1000.0);
+		n++;
+		out += r < 0.1 || r > 0.9;
+	}
+	return n ? (double)out / (double)n : 0;
+}
+
+/* Share of channels with < 10 % or > 90 % on one side if liquidity
+ * followed lnd's bimodal prior (s = 300k sat) for these capacities. */
+static double bimodal_share(const struct net *net)
+{
+	const double s = 300000;
+	double acc = 0;
+
+	for (size_t c = 0; c < net->nchans; c++) {
+		double cap = (double)net->chans[c].capacity_sat;
+		/* Primitive of e^(-x/s) + e^((x-c)/s) + 1/c. */
+#define PRIM(x) (-s * exp(-(x) / s) + s * exp(((x)-cap) / s) + (x) / cap)
+		double tot = PRIM(cap) - PRIM(0);
+		double mid = PRIM(0.9 * cap) - PRIM(0.1 * cap);
+#undef PRIM
+		acc += 1 - mid / tot;
+	}
+	return net->nchans ? acc / (double)net->nchans : 0;
+}
+
+/* Pickhardt's spanning-forest limit (m - n + components) / m. */
+static double forest_limit(const struct net *net)
+{
+	uint32_t *parent = xmalloc(sizeof(*parent) * net->nnodes);
+	size_t comps = net->nnodes, used = 0;
+
+	for (size_t i = 0; i < net->nnodes; i++)
+		parent[i] = (uint32_t)i;
+	for (size_t c = 0; c < net->nchans; c++) {
+		uint32_t a = net->chans[c].node[0], b = net->chans[c].node[1];
+		while (parent[a] != a)
+			a = parent[a] = parent[parent[a]];
+		while (parent[b] != b)
+			b = parent[b] = parent[parent[b]];
+		if (a != b) {
+			parent[a] = b;
+			comps--;
+		}
+	}
+	for (size_t i = 0; i < net->nnodes; i++)
+		used += net->nodes[i].nchans > 0;
+	comps -= net->nnodes - used; /* isolated nodes are no component */
+	free(parent);
+	return ((double)net->nchans - (double)used + (double)comps) /
+	       (double)net->nchans;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct amount_acc {
+	uint64_t from_ms, sum_msat, n;
+};
+
+static void on_done(void *arg, const struct pay_result *r)
+{
+	struct amount_acc *a = arg;
+	if (r->arrival_ms >= a->from_ms) {
+		a->sum_msat += r->amount_msat;
+		a->n++;
+	}
+}
+
+static void run_one(const struct opts *o, const struct job *j,
+		    struct run_out *out)
+{
+	struct net *net = build_net(o, (uint64_t)j->seed);
+	const uint64_t t0 = T0_SEC * 1000;
+	const uint64_t warm_end = t0 + (uint64_t)(o->warm_days * DAY_MS);
+	const uint64_t end = warm_end + (uint64_t)(o->measure_days * DAY_MS);
+	struct amount_acc acc = {.from_ms = warm_end};
+	struct pay_hooks hooks = {.payment_done = on_done};
+	json_t *traffic = mixes[j->mix] ? json_loads(mixes[j->mix], 0, NULL)
+					: NULL;
+	struct net_node *f = &net->nodes[0];
+	struct payments *p;
+	struct evq q;
+	struct event ev;
+	struct pay_stats st;
+	char *err = NULL;
+	bool warm = false;
+	double t_start = now_sec();
+
+	if (j->ppm_idx >= 0) {
+		struct net_channel *ch = &net->chans[j->focal_chan];
+		int s = net_channel_side(ch, 0);
+		ch->pol[s].ppm = ch->pol[s].seen_ppm = sweep_ppm[j->ppm_idx];
+		ch->pol[s].base_msat = ch->pol[s].seen_base_msat = 0;
+	}
+	evq_init(&q);
+	p = payments_new(net, &q, traffic, (uint64_t)j->seed, &hooks, &acc,
+			 &err);
+	json_decref(traffic);
+	if (!p) {
+		fprintf(stderr, "payments: %s\n", err);
+		exit(1);
+	}
+	out->skew_start = skew(net);
+	out->bimodal_prior = bimodal_share(net);
+	out->forest = forest_limit(net);
+	for (size_t c = 0; c < net->nchans; c++)
+		out->total_cap_sat += (double)net->chans[c].capacity_sat;
+	payments_start(p, t0, end);
+	while (evq_pop(&q, &ev)) {
+		if (!warm && ev.at_ms >= warm_end) {
+			warm = true;
+			out->skew_warm = skew(net);
+			payments_reset_stats(p, warm_end);
+		}
+		net->now_sec = ev.at_ms / 1000;
+		payments_handle(p, &ev);
+	}
+	out->skew_end = skew(net);
+	payments_stats(p, &st);
+	for (int b = 0; b < PAY_BUCKETS; b++) {
+		out->attempted[b] = st.bucket_attempted[b];
+		out->succeeded[b] = st.bucket_succeeded[b];
+		out->first[b] = st.bucket_first_try[b];
+	}
+	out->pays = st.payments_attempted;
+	out->pays_ok = st.payments_succeeded;
+	out->volume_msat = st.volume_msat;
+	out->amount_sum_msat = acc.sum_msat;
+	out->searches = st.route_searches;
+
+	/* The focal node's forwards after warm-up, per outgoing channel. */
+	{
+		double *rev = xzalloc(sizeof(double) * net->nchans);
+		double *vol = xzalloc(sizeof(double) * net->nchans);
+		uint32_t best = UINT32_MAX;
+		for (size_t i = 0; i < f->fwds.n; i++) {
+			const struct fwd *w = &f->fwds.v[i];
+			if (w->status != FWD_SETTLED || w->received_ms < warm_end)
+				continue;
+			rev[w->out_chan] += (double)w->fee_msat / 1000.0;
+			vol[w->out_chan] += (double)w->out_msat / 1000.0;
+			out->focal_node_fees_sat += (double)w->fee_msat / 1000.0;
+			out->focal_node_fwd_sat += (double)w->out_msat / 1000.0;
+		}
+		for (size_t k = 0; k < f->nchans; k++) {
+			uint32_t c = f->chans[k];
+			out->focal_node_cap_sat +=
+				(double)net->chans[c].capacity_sat;
+			if (best == UINT32_MAX || vol[c] > vol[best])
+				best = c;
+		}
+		out->focal_chan = j->ppm_idx >= 0 ? j->focal_chan : best;
+		out->focal_rev_sat = rev[out->focal_chan];
+		out->focal_vol_sat = vol[out->focal_chan];
+		free(rev);
+		free(vol);
+	}
+	/* Effective ppm of every node that forwarded (whole run). */
+	{
+		double *e = xmalloc(sizeof(double) * net->nnodes), fees = 0,
+		       fwd = 0, sum = 0;
+		size_t n = 0;
+		for (size_t i = 0; i < net->nnodes; i++) {
+			const struct net_node *nd = &net->nodes[i];
+			if (nd->forwarded_msat < 10000000) /* 10k sat */
+				continue;
+			e[n] = (double)nd->fees_earned_msat * 1e6 /
+			       (double)nd->forwarded_msat;
+			sum += e[n++];
+			fees += (double)nd->fees_earned_msat;
+			fwd += (double)nd->forwarded_msat;
+		}
+		qsort(e, n, sizeof(*e), cmp_double);
+		out->eff_ppm_median = n ? e[n / 2] : 0;
+		out->eff_ppm_mean = n ? sum / (double)n : 0;
+		out->eff_ppm_weighted = fwd > 0 ? fees * 1e6 / fwd : 0;
+		free(e);
+	}
+	out->wall_sec = now_sec() - t_start;
+	payments_free(p);
+	evq_free(&q);
+	net_free(net);
+	out->done = true;
+}
+
+/* Run @n jobs on o->jobs worker processes; results land in @outs. */
+static void run_jobs(const struct opts *o, const struct job *jobs, size_t n,
+		     struct run_out *outs)
+{
+	int workers = o->jobs < 1 ? 1 : o->jobs;
+
+	for (int w = 0; w < workers; w++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			exit(1);
+		}
+		if (pid == 0) {
+			for (size_t i = (size_t)w; i < n; i += (size_t)workers)
+				run_one(o, &jobs[i], &outs[i]);
+			keys_cleanup();
+			_exit(0);
+		}
+	}
+	for (int w = 0; w < workers; w++) {
+		int st;
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "a worker failed\n");
+			exit(1);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!outs[i].done) {
+			fprintf(stderr, "job %zu did not finish\n", i);
+			exit(1);
+		}
+}
+
+static void mean_ci(const double *v, int n, double *mean, double *half)
+{
+	/* Student t, 97.5 % quantile for n - 1 degrees of freedom. */
+	static const double t975[] = {0,     12.71, 4.303, 3.182, 2.776, 2.571,
+				      2.447, 2.365, 2.306, 2.262, 2.228, 2.201,
+				      2.179, 2.160, 2.145, 2.131};
+	double m = 0, ss = 0;
+
+	for (int i = 0; i < n; i++)
+		m += v[i];
+	m /= n;
+	for (int i = 0; i < n; i++)
+		ss += (v[i] - m) * (v[i] - m);
+	*mean = m;
+	*half = n > 1 ? t975[n - 1 < 15 ? n - 1 : 15] * sqrt(ss / (n - 1)) /
+				sqrt((double)n)
+		      : 0;
+}
+
+static const char *verdict(bool ok)
+{
+	return ok ? "REPRODUCED" : "NOT reproduced";
+}
+
+/* Engine-only timing of a generated network with @fleet fleet nodes
+ * (what `hive-sim run` adds is the plugins). Returns wall seconds. */
+static double time_network(int fleet, int nodes, int fleet_channels,
+			   double days, uint64_t *searches, uint64_t *pays,
+			   size_t *nchans)
+{
+	struct net *net = net_new(21, T0_SEC, 900000);
+	json_t *g = json_pack("{s:i,s:f,s:i,s:i}", "nodes", nodes,
+			      "channels_per_node", 3.5, "fleet_channels",
+			      fleet_channels, "competing_paths", 2);
+	char *err = NULL;
+	struct payments *p;
+	struct evq q;
+	struct event ev;
+	struct pay_stats st;
+	double t;
+
+	for (int i = 0; i < fleet; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "fleet%d", i);
+		net_add_node(net, a, true);
+	}
+	t = now_sec();
+	if (!gen_expand(net, g, 21, NULL, &err)) {
+		fprintf(stderr, "gen: %s\n", err);
+		exit(1);
+	}
+	json_decref(g);
+	evq_init(&q);
+	p = payments_new(net, &q, NULL, 21, NULL, NULL, &err);
+	payments_start(p, T0_SEC * 1000,
+		       T0_SEC * 1000 + (uint64_t)(days * DAY_MS));
+	while (evq_pop(&q, &ev)) {
+		net->now_sec = ev.at_ms / 1000;
+		payments_handle(p, &ev);
+	}
+	t = now_sec() - t;
+	payments_stats(p, &st);
+	*searches = st.route_searches;
+	*pays = st.payments_attempted;
+	*nchans = net->nchans;
+	payments_free(p);
+	evq_free(&q);
+	net_free(net);
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {.seeds = 8,
+			 .nodes = 250,
+			 .jobs = (int)sysconf(_SC_NPROCESSORS_ONLN),
+			 .mix_seeds = 4,
+			 .warm_days = 5,
+			 .measure_days = 10};
+	struct job *jobs;
+	struct run_out *base, *sweep;
+	size_t nsweep;
+	double t_all = now_sec();
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
+			o.seeds = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--nodes") && i + 1 < argc)
+			o.nodes = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--mix-seeds") && i + 1 < argc)
+			o.mix_seeds = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--jobs") && i + 1 < argc)
+			o.jobs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--warm-days") && i + 1 < argc)
+			o.warm_days = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--measure-days") && i + 1 < argc)
+			o.measure_days = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--large"))
+			o.large = true;
+		else {
+			fprintf(stderr,
+				"usage: %s [--seeds N] [--mix-seeds N] "
+				"[--nodes N] [--jobs N] [--warm-days D] "
+				"[--measure-days D] [--large]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (o.seeds < 2 || o.seeds > MAX_SEEDS || o.nodes < 20) {
+		fprintf(stderr, "need 2..%d seeds and >= 20 nodes\n",
+			MAX_SEEDS);
+		return 2;
+	}
+	if (o.mix_seeds > o.seeds)
+		o.mix_seeds = o.seeds;
+	if (!keys_init())
+		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("hive-sim payment model validation: %d generated nodes + 1 "
+	       "focal fleet node (12 channels), %d seeds, warm-up %.0f d, "
+	       "measured %.0f d, %d workers\n\n",
+	       o.nodes, o.seeds, o.warm_days, o.measure_days, o.jobs);
+
+	/* Baselines: the focal node at its default fee. */
+	jobs = xzalloc(sizeof(*jobs) * (size_t)o.seeds);
+	base = mmap(NULL, sizeof(*base) * (size_t)o.seeds,
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return 1;
+	memset(base, 0, sizeof(*base) * (size_t)o.seeds);
+	for (int s = 0; s < o.seeds; s++)
+		jobs[s] = (struct job){.seed = s + 1, .ppm_idx = -1, .mix = 0};
+	run_jobs(&o, jobs, (size_t)o.seeds, base);
+
+	/* 1. Success by amount. */
+	{
+		static const char *const names[PAY_BUCKETS] = {
+			"< 1k sat", "1k-10k", "10k-100k", "100k-1M", ">= 1M"};
+		/* Pickhardt, feasibility with uniform random balances,
+		 * full LN / professional subnet (Feb 2024) at 1k, 10k,
+		 * 100k, 1M sat. */
+		static const char *const pub[PAY_BUCKETS] = {
+			"88% / 99.99% (at 1k)", "78% / 99.99% (at 10k)",
+			"41% / 99.98% (at 100k)", "12% / 99.87% (at 1M)",
+			"< 12% / 99.87%"};
+		uint64_t att[PAY_BUCKETS] = {0}, ok[PAY_BUCKETS] = {0},
+			 first[PAY_BUCKETS] = {0}, ta = 0, tk = 0;
+		bool monotone = true, small_ok;
+		double prev = 2;
+		for (int s = 0; s < o.seeds; s++)
+			for (int b = 0; b < PAY_BUCKETS; b++) {
+				att[b] += base[s].attempted[b];
+				ok[b] += base[s].succeeded[b];
+				first[b] += base[s].first[b];
+			}
+		printf("1. Payment success by amount (after warm-up, all "
+		       "seeds)\n");
+		printf("   %-10s %9s %9s %9s   %s\n", "amount", "payments",
+		       "first try", "final", "published: feasibility full LN "
+						 "/ professional subnet");
+		for (int b = 0; b < PAY_BUCKETS; b++) {
+			double fr = att[b] ? (double)ok[b] / (double)att[b] : 0;
+			printf("   %-10s %9llu %8.1f%% %8.1f%%   %s\n", names[b],
+			       (unsigned long long)att[b],
+			       att[b] ? 100.0 * (double)first[b] /
+						(double)att[b]
+				      : 0,
+			       100 * fr, pub[b]);
+			if (att[b] > 30 && fr > prev + 0.01)
+				monotone = false;
+			if (att[b] > 30)
+				prev = fr;
+			ta += att[b];
+			tk += ok[b];
+		}
+		small_ok = att[0] + att[1] &&
+			   (double)(ok[0] + ok[1]) / (double)(att[0] + att[1]) >=
+				   0.95;
+		printf("   overall %.1f%% of %llu (River's own payments 2023: "
+		       "99.7%%)\n",
+		       100.0 * (double)tk / (double)ta, (unsigned long long)ta);
+		printf("   expected: monotone decline with amount -> %s; "
+		       ">= 95%% below 10k sat -> %s;\n"
+		       "   between the full-LN and professional-subnet bounds "
+		       "at 100k and 1M -> %s\n\n",
+		       verdict(monotone), verdict(small_ok),
+		       verdict(att[2] && att[3] &&
+			       (double)ok[2] / (double)att[2] > 0.41 &&
+			       (double)ok[3] / (double)att[3] > 0.12 &&
+			       (double)ok[3] / (double)att[3] < 0.9987));
+	}
+
+	/* 2. Balance skew. */
+	{
+		double s0 = 0, sw = 0, se = 0, bp = 0, fl = 0;
+		for (int s = 0; s < o.seeds; s++) {
+			s0 += base[s].skew_start;
+			sw += base[s].skew_warm;
+			se += base[s].skew_end;
+			bp += base[s].bimodal_prior;
+			fl += base[s].forest;
+		}
+		s0 /= o.seeds;
+		sw /= o.seeds;
+		se /= o.seeds;
+		bp /= o.seeds;
+		fl /= o.seeds;
+		printf("2. Balance skew: channels with < 10%% or > 90%% on one "
+		       "side\n");
+		printf("   at start (opener-heavy)  %5.1f%%\n", 100 * s0);
+		printf("   after warm-up            %5.1f%%\n", 100 * sw);
+		printf("   at the end               %5.1f%%\n", 100 * se);
+		printf("   uniform balances         %5.1f%%   lnd bimodal prior "
+		       "(s = 300k sat) for these capacities %5.1f%%\n",
+		       20.0, 100 * bp);
+		printf("   spanning-forest limit (m - n + c)/m of these "
+		       "networks %5.1f%% (~70%% at real scale)\n",
+		       100 * fl);
+		printf("   expected: between uniform (20%%) and the forest "
+		       "limit, not stuck near 20%% -> %s\n\n",
+		       verdict(sw > 0.25 && sw < fl + 0.05 && sw < 0.95));
+	}
+
+	/* 3. Revenue versus fee of the focal channel. */
+	{
+		int nmix_seeds[NMIX] = {o.seeds, o.mix_seeds, o.mix_seeds};
+		size_t k = 0;
+		int peak[NMIX];
+		bool interior;
+
+		nsweep = 0;
+		for (int m = 0; m < NMIX; m++)
+			nsweep += (size_t)nmix_seeds[m] * NPPM;
+		free(jobs);
+		jobs = xzalloc(sizeof(*jobs) * nsweep);
+		sweep = mmap(NULL, sizeof(*sweep) * nsweep,
+			     PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (sweep == MAP_FAILED)
+			return 1;
+		memset(sweep, 0, sizeof(*sweep) * nsweep);
+		for (int m = 0; m < NMIX; m++)
+			for (int s = 0; s < nmix_seeds[m]; s++)
+				for (int i = 0; i < NPPM; i++)
+					jobs[k++] = (struct job){
+						.seed = s + 1,
+						.ppm_idx = i,
+						.mix = m,
+						.focal_chan = base[s].focal_chan};
+		run_jobs(&o, jobs, nsweep, sweep);
+		printf("3. Revenue vs fee of one focal channel (the focal "
+		       "node's busiest outgoing channel at 100 ppm) over "
+		       "%.0f d.\n"
+		       "   Each seed's curve is divided by its own mean "
+		       "(seeds differ in scale); index = mean of those +- 95%% "
+		       "CI\n",
+		       o.measure_days);
+		k = 0;
+		for (int m = 0; m < NMIX; m++) {
+			double best = -1, idx[NPPM][MAX_SEEDS],
+			       vdx[NPPM][MAX_SEEDS];
+			int n = nmix_seeds[m];
+			printf("   %s (%d seeds)\n", mix_names[m], n);
+			printf("   %8s %12s %14s %8s %12s %14s\n", "ppm",
+			       "revenue sat", "revenue index", "median",
+			       "volume sat", "volume index");
+			peak[m] = 0;
+			for (int s = 0; s < n; s++) {
+				double rsum = 0, vsum = 0;
+				for (int i = 0; i < NPPM; i++) {
+					const struct run_out *r =
+						&sweep[k + (size_t)s * NPPM +
+						       (size_t)i];
+					rsum += r->focal_rev_sat / NPPM;
+					vsum += r->focal_vol_sat / NPPM;
+				}
+				for (int i = 0; i < NPPM; i++) {
+					const struct run_out *r =
+						&sweep[k + (size_t)s * NPPM +
+						       (size_t)i];
+					idx[i][s] = rsum > 0 ? r->focal_rev_sat /
+								       rsum
+							     : 0;
+					vdx[i][s] = vsum > 0 ? r->focal_vol_sat /
+								       vsum
+							     : 0;
+				}
+			}
+			for (int i = 0; i < NPPM; i++) {
+				double rv[MAX_SEEDS], vv[MAX_SEEDS], mr, hr, mv,
+					hv, mi, hi, mvi, hvi, med;
+				for (int s = 0; s < n; s++) {
+					const struct run_out *r =
+						&sweep[k + (size_t)s * NPPM +
+						       (size_t)i];
+					rv[s] = r->focal_rev_sat;
+					vv[s] = r->focal_vol_sat;
+				}
+				mean_ci(rv, n, &mr, &hr);
+				mean_ci(vv, n, &mv, &hv);
+				mean_ci(idx[i], n, &mi, &hi);
+				mean_ci(vdx[i], n, &mvi, &hvi);
+				{
+					double srt[MAX_SEEDS];
+					memcpy(srt, idx[i], sizeof(double) *
+								    (size_t)n);
+					qsort(srt, (size_t)n, sizeof(double),
+					      cmp_double);
+					med = n % 2 ? srt[n / 2]
+						    : (srt[n / 2 - 1] +
+						       srt[n / 2]) /
+							      2;
+				}
+				printf("   %8u %12.0f %7.2f +-%4.2f %8.2f %12.0f "
+				       "%7.2f +-%4.2f\n",
+				       sweep_ppm[i], mr, mi, hi, med, mv, mvi,
+				       hvi);
+				if (mi > best) {
+					best = mi;
+					peak[m] = i;
+				}
+			}
+			k += (size_t)n * NPPM;
+			if (m == 1 && peak[m] == NPPM - 1)
+				/* simulators.md (c): lnd senders are weakly
+				 * fee-elastic once a channel worked for
+				 * them; the hard cap is the fee limit. */
+				printf("   peak at >= %u ppm: lnd alone is bounded "
+				       "by its 1%% fee cap (10000 ppm), as "
+				       "section (c) predicts\n",
+				       sweep_ppm[peak[m]]);
+			else
+				printf("   peak at %u ppm -> interior %s\n",
+				       sweep_ppm[peak[m]],
+				       verdict(peak[m] > 0 &&
+					       peak[m] < NPPM - 1));
+		}
+		interior = peak[0] > 0 && peak[0] < NPPM - 1 &&
+			   peak[2] > 0 && peak[2] < NPPM - 1;
+		printf("   published: network median advertised ~85 ppm "
+		       "(1ML); earned median 50 / mean 132 ppm (Diamond "
+		       "Hands)\n");
+		printf("   expected: zero revenue at 0 ppm, interior peak "
+		       "(default mix, LDK), decline toward the fee caps -> "
+		       "%s\n",
+		       verdict(interior));
+		printf("   expected: lnd-heavy peaks higher than LDK-heavy "
+		       "(%u vs %u ppm) -> %s\n",
+		       sweep_ppm[peak[1]], sweep_ppm[peak[2]],
+		       verdict(peak[1] > peak[2]));
+		printf("   note: the busiest channel's optimum (%u ppm) sits "
+		       "well above the network's earned median;\n"
+		       "   below ~100 ppm its volume is capped by its "
+		       "liquidity (it drains), above the peak senders route "
+		       "around it\n\n",
+		       sweep_ppm[peak[0]]);
+	}
+
+	/* 4. Fees per forwarded volume, yield. */
+	{
+		double fees = 0, fwd = 0, cap = 0, med = 0, mean = 0, w = 0;
+		for (int s = 0; s < o.seeds; s++) {
+			fees += base[s].focal_node_fees_sat;
+			fwd += base[s].focal_node_fwd_sat;
+			cap += base[s].focal_node_cap_sat;
+			med += base[s].eff_ppm_median;
+			mean += base[s].eff_ppm_mean;
+			w += base[s].eff_ppm_weighted;
+		}
+		med /= o.seeds;
+		mean /= o.seeds;
+		w /= o.seeds;
+		printf("4. Fees earned per forwarded volume (effective ppm) "
+		       "and yield\n");
+		printf("   focal node (12 channels at 100 ppm): %.0f ppm "
+		       "earned, yield %.2f%%/yr on its capacity (at this "
+		       "flat, low fee)\n",
+		       fwd > 0 ? fees * 1e6 / fwd : 0,
+		       cap > 0 ? 100 * fees / cap * 365 / o.measure_days : 0);
+		printf("   all routing nodes: median %.0f, mean %.0f, "
+		       "volume-weighted %.0f ppm\n",
+		       med, mean, w);
+		printf("   published: earned median 50 / mean 132 ppm "
+		       "(Diamond Hands 2022); yield ~1%%/yr (River 2023), "
+		       "9.7%%/yr (Block, outlier)\n");
+		printf("   expected: median within 25-150, mean within 50-300 "
+		       "ppm -> %s\n",
+		       verdict(med >= 25 && med <= 150 && mean >= 50 &&
+			       mean <= 300));
+		{
+			double y = cap > 0 ? 100 * fees / cap * 365 /
+						     o.measure_days
+					   : 0;
+			printf("   expected: yield within 0.3-10%%/yr (River "
+			       "~1%%) -> %s\n\n",
+			       verdict(y >= 0.3 && y <= 10));
+		}
+	}
+
+	/* 5. Traffic calibration. */
+	{
+		double vol = 0, cap = 0, n = 0;
+		for (int s = 0; s < o.seeds; s++) {
+			vol += (double)base[s].amount_sum_msat / 1000.0;
+			cap += base[s].total_cap_sat;
+			n += (double)base[s].pays;
+		}
+		printf("5. Traffic calibration\n");
+		printf("   demand per 30 days / capacity %.2f (River 2023: "
+		       ">= 0.6); mean payment %.0f sat (River: 44,700)\n",
+		       vol / cap * 30 / o.measure_days, n ? vol / n : 0);
+		printf("   expected: within 0.4-1.0 and 25k-70k sat -> %s\n\n",
+		       verdict(vol / cap * 30 / o.measure_days > 0.4 &&
+			       vol / cap * 30 / o.measure_days < 1.0 &&
+			       vol / n > 25000 && vol / n < 70000));
+	}
+	printf("6. Gossip delay distribution: set by hive-sim's run loop "
+	       "(sim/sim.c), not by this engine -> not measured here\n\n");
+
+	/* Speed. */
+	{
+		double wall = 0;
+		uint64_t searches = 0, sp, pays;
+		size_t nch;
+		double t;
+		for (int s = 0; s < o.seeds; s++) {
+			wall += base[s].wall_sec;
+			searches += base[s].searches;
+		}
+		printf("Speed\n");
+		printf("   validation runs: %.0f route searches/s (%d nodes)\n",
+		       (double)searches / wall, o.nodes + 1);
+		t = time_network(5, 60, 10, 30, &sp, &pays, &nch);
+		printf("   fleet-small-like (5 fleet x 10 channels, 60 "
+		       "generated nodes, %zu channels), 30 days engine-only: "
+		       "%.2f s wall, %llu payments, %.0f searches/s\n",
+		       nch, t, (unsigned long long)pays, (double)sp / t);
+		if (o.large) {
+			t = time_network(1, 2100, 2000, 7, &sp, &pays, &nch);
+			printf("   large-node-like (1 fleet x 2000 channels, 2100 "
+			       "generated nodes, %zu channels), 7 days "
+			       "engine-only: %.2f s wall, %llu payments, %.0f "
+			       "searches/s\n",
+			       nch, t, (unsigned long long)pays, (double)sp / t);
+		}
+	}
+	printf("\nwall time %.1f s\n", now_sec() - t_all);
+	free(jobs);
+	munmap(base, sizeof(*base) * (size_t)o.seeds);
+	munmap(sweep, sizeof(*sweep) * nsweep);
+	keys_cleanup();
+	return 0;
+}
