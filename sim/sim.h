@@ -2,6 +2,7 @@
  * (with its plugins) for every fleet node. Shared by `serve` and `run`. */
 #ifndef HIVE_SIM_SIM_H
 #define HIVE_SIM_SIM_H
+#include "engine/rng.h"
 #include "sim/evq.h"
 #include <jansson.h>
 #include <stdbool.h>
@@ -65,6 +66,7 @@ struct sim {
 	struct sim_fee_step *fee_steps;
 	size_t nfee_steps;
 	uint64_t traffic_until_ms; /* demand generated up to (sim_advance) */
+	struct rng gossip_rng;	   /* channel_update propagation delays */
 };
 
 /* Build the network (no processes yet). NULL with *err on failure. */
