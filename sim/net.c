@@ -214,9 +214,13 @@ bool net_set_policy(struct net *net, struct net_channel *ch, int side,
 
 	if (!changed)
 		return false;
-	p->prev_base_msat = p->base_msat;
-	p->prev_ppm = p->ppm;
-	p->has_prev = true;
+	/* Like lightningd, the grace period keeps the previous *fee* valid:
+	 * a change of HTLC limits alone does not touch it. */
+	if (p->base_msat != base_msat || p->ppm != ppm) {
+		p->prev_base_msat = p->base_msat;
+		p->prev_ppm = p->ppm;
+		p->has_prev = true;
+	}
 	p->base_msat = base_msat;
 	p->ppm = ppm;
 	p->htlc_min_msat = htlc_min_msat;
