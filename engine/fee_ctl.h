@@ -388,6 +388,15 @@ struct fee_ctl_state {
 void fee_ctl_state_init(const struct fee_ctl_params *p,
 			struct fee_ctl_state *st, int64_t prior_fee_ppm);
 
+/* Take @fee_ppm / @base_msat, set at @now by someone other than the
+ * controller (the operator through revenue-set-fee, CLBOSS, another
+ * tool), as the channel's fee: a new observation window starts and the
+ * controller holds the fee for external_hold_sec instead of fighting it.
+ * fee_ctl_step() does this itself when it finds the live fee changed; the
+ * caller uses it when it made the change on the operator's behalf. */
+void fee_ctl_state_adopt(struct fee_ctl_state *st, int64_t fee_ppm,
+			 int64_t base_msat, uint64_t now);
+
 /* Number of doubles fee_ctl_state_serialise() needs for @st. */
 size_t fee_ctl_state_serialised_len(const struct fee_ctl_state *st);
 #define FEE_CTL_STATE_HEADER_LEN 32

@@ -28,10 +28,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum run_event {
-	EV_SAMPLE = 1,
-};
-
 /* A plugin hears about forwards at most this long after they happen. */
 #define NOTIFY_DELAY_MS (5 * 60 * 1000ULL)
 #define SAMPLE_MS (60 * 60 * 1000ULL)
@@ -330,9 +326,9 @@ static bool play(struct run *rn, uint64_t until_ms, bool plugins, char **err)
 		} else {
 			struct event ev;
 			evq_pop(&sim->q, &ev);
-			if (ev.type == EV_SAMPLE) {
+			if (ev.type == SIM_EV_SAMPLE) {
 				sample(rn, now);
-				evq_push(&sim->q, now + SAMPLE_MS, EV_SAMPLE, 0,
+				evq_push(&sim->q, now + SAMPLE_MS, SIM_EV_SAMPLE, 0,
 					 0, NULL);
 			} else {
 				sim_handle_event(sim, &ev);
@@ -416,7 +412,7 @@ int sim_run(const struct run_opts *o)
 			  (uint64_t)(o->warmup_days * 86400000.0);
 	rn.t_end_ms = rn.t_measure_ms + (uint64_t)(o->days * 86400000.0);
 	payments_start(rn.sim->pay, rn.t_start_ms, rn.t_end_ms);
-	evq_push(&rn.sim->q, rn.t_measure_ms + SAMPLE_MS, EV_SAMPLE, 0, 0,
+	evq_push(&rn.sim->q, rn.t_measure_ms + SAMPLE_MS, SIM_EV_SAMPLE, 0, 0,
 		 NULL);
 
 	/* Warm-up: traffic only. */

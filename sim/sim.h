@@ -44,6 +44,7 @@ struct sim_fee_step {
 enum sim_event_type {
 	SIM_EV_PEER_OFFLINE = 1,
 	SIM_EV_PEER_ONLINE = 2,
+	SIM_EV_SAMPLE = 3,	/* `run`'s hourly time-series row */
 };
 
 struct sim {

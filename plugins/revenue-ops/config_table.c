@@ -302,7 +302,7 @@ const struct cfg_def cfg_defs[CFG_NUM] = {
 		.min = 0,
 		.max = 1,
 		.flags = CF_RUNTIME | CF_DYNAMIC,
-		.description = "Per-cycle decay of reputation counts.",
+		.description = "Decay of peer reputation counts per hour of elapsed time (fractional, so low-traffic peers keep their evidence).",
 	},
 	[CFG_SOURCE_THRESHOLD] = {
 		.key = "source_threshold",

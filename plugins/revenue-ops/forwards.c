@@ -418,24 +418,14 @@ fail:
 bool forwards_totals(struct revenue *r, const char *scid, uint64_t since_sec,
 		     struct fwd_totals *t, char **err)
 {
-	/* Raw rows start where the oldest remaining raw forward is; whole
-	 * days before that come from the rollups. */
+	/* A forward is either still raw or rolled into its day (pruning
+	 * deletes what it rolls up, in the same transaction), so the two
+	 * never overlap: add raw rows since @since_sec and every rolled day
+	 * that reaches into the window (a partly covered day counts whole:
+	 * reports never under-count). */
 	sqlite3_stmt *st;
-	uint64_t raw_from = since_sec;
 
 	memset(t, 0, sizeof(*t));
-	st = store_stmt(r->db,
-			"SELECT COALESCE(MIN(received_time), 0) FROM forwards",
-			err);
-	if (!st)
-		return false;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t oldest = (uint64_t)sqlite3_column_int64(st, 0);
-		if (oldest > since_sec)
-			raw_from = oldest / 86400 * 86400;
-	}
-	store_done(st);
-
 	st = store_stmt(
 		r->db,
 		"SELECT "
@@ -470,20 +460,17 @@ bool forwards_totals(struct revenue *r, const char *scid, uint64_t since_sec,
 		t->hold_ms_sum = (uint64_t)sqlite3_column_int64(st, 7);
 	}
 	store_done(st);
-	if (raw_from <= since_sec)
-		return true;
 
 	st = store_stmt(r->db,
 			"SELECT direction, SUM(settled), SUM(in_msat), "
 			"SUM(out_msat), SUM(fee_msat), SUM(failed) "
 			"FROM forward_daily WHERE channel = ?1 AND day >= ?2 "
-			"AND day < ?3 GROUP BY direction",
+			"GROUP BY direction",
 			err);
 	if (!st)
 		return false;
 	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)(since_sec / 86400 * 86400));
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)raw_from);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int dir = sqlite3_column_int(st, 0);
 		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);

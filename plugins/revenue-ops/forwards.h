@@ -27,8 +27,9 @@ bool forwards_prune(struct revenue *r, uint64_t cutoff_sec, uint64_t *pruned,
 		    char **err);
 
 /* Totals of settled forwards per channel since @since_sec, combining raw
- * rows and daily rollups (days entirely before the raw window come from
- * the rollups). Amounts in msat. */
+ * rows and daily rollups (a rolled-up day that reaches into the window
+ * counts whole). Amounts in msat; last_out_sec and hold_ms_sum come from
+ * raw rows only. */
 struct fwd_totals {
 	uint64_t out_msat;	 /* forwarded out through the channel */
 	uint64_t in_msat;	 /* received in through the channel */

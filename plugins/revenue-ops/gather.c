@@ -94,6 +94,8 @@ bool gather_parse_peerchannels(const json_t *result, struct chan_info **out,
 		json_get_msat(c, "spendable_msat", &ci->spendable_msat);
 		json_get_msat(c, "receivable_msat", &ci->receivable_msat);
 		read_policy(c, ci);
+		json_get_msat(c, "our_max_htlc_value_in_flight_msat",
+			      &ci->max_inflight_msat);
 		if (json_get_u64(c, "max_accepted_htlcs", &v64))
 			ci->max_accepted_htlcs = (uint16_t)(v64 > 483 ? 483 : v64);
 		const json_t *htlcs = json_object_get(c, "htlcs");

@@ -34,6 +34,7 @@ struct chan_info {
 	uint16_t max_accepted_htlcs;
 	uint16_t htlcs;		   /* in flight, both directions */
 	uint64_t htlc_value_msat;  /* value of those HTLCs */
+	uint64_t max_inflight_msat; /* our cap on value in flight; 0: unknown */
 	uint32_t funding_height;   /* block of the short_channel_id */
 };
 

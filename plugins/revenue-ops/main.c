@@ -6,7 +6,10 @@
 #include "common/plugin.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/accounting.h"
 #include "plugins/revenue-ops/forwards.h"
+#include "plugins/revenue-ops/pipeline.h"
+#include "plugins/revenue-ops/reports.h"
 #include "plugins/revenue-ops/revenue.h"
 #include "plugins/revenue-ops/rpc.h"
 #include <string.h>
@@ -33,9 +36,36 @@ static void on_forward_event(struct plugin *p, const json_t *payload)
 
 static const struct plugin_subscription subscriptions[] = {
 	{"forward_event", on_forward_event},
+	{"channel_state_changed", accounting_on_channel_state},
+	{"connect", pipeline_on_connect},
+	{"disconnect", pipeline_on_disconnect},
 };
 
 static const struct plugin_method methods[] = {
+	{"revenue-profitability", json_revenue_profitability,
+	 "[channel_id] [refresh]",
+	 "Per-channel P&L: class, ROI, marginal ROI, bleeders (read only)."},
+	{"revenue-dashboard", json_revenue_dashboard, "[window_days]",
+	 "Financial health and P&L over a window of 1..365 days."},
+	{"revenue-report", json_revenue_report,
+	 "[report_type] [peer_id] [window_days]",
+	 "Reports: summary, peer <peer_id>, costs, policies or hive."},
+	{"revenue-history", json_revenue_history, "",
+	 "Lifetime P&L, closed channels included, and daily snapshots."},
+	{"revenue-capacity-report", json_revenue_capacity_report, "",
+	 "Winners, losers and capacity recommendations (read only)."},
+	{"revenue-cleanup-closed", json_revenue_cleanup_closed, "",
+	 "Archive closed channels and remove their operational rows."},
+	{"revenue-portfolio", json_revenue_portfolio, "[risk_aversion]",
+	 "Mean-variance analysis of where our liquidity earns (read only)."},
+	{"revenue-portfolio-summary", json_revenue_portfolio_summary, "",
+	 "The portfolio analysis in brief."},
+	{"revenue-portfolio-rebalance", json_revenue_portfolio_rebalance,
+	 "[max_recommendations]",
+	 "Liquidity moves toward the mean-variance optimal allocation."},
+	{"revenue-portfolio-correlations", json_revenue_portfolio_correlations,
+	 "[min_correlation]",
+	 "Correlations of daily channel returns: hedges and concentration."},
 	{"revenue-status", json_revenue_status, "",
 	 "Plugin status: version, mode, fee range, channel counts, recent "
 	 "decisions."},
@@ -46,6 +76,33 @@ static const struct plugin_method methods[] = {
 	{"revenue-hive-status", json_revenue_hive_status, "",
 	 "Standalone or hive mode: is cl-hive running and is this node a "
 	 "member."},
+	{"revenue-analyze", json_revenue_analyze, "[channel_id]",
+	 "Flow analysis of one channel or all, computed now (read only)."},
+	{"revenue-wake-all", json_revenue_wake_all, "",
+	 "Run the flow and fee cycles now and report what they decided."},
+	{"revenue-set-fee", json_revenue_set_fee,
+	 "channel_id fee_ppm [base_msat] [force]",
+	 "Set a channel's fee by hand (clamped to the fee range unless "
+	 "force=true); the controller holds it before adjusting again."},
+	{"revenue-fee-debug", json_revenue_fee_debug, "[channel_id]",
+	 "Every step of the fee decision for each channel, with its numbers "
+	 "and why the fee was chosen (read only)."},
+	{"revenue-policy", json_revenue_policy,
+	 "[action] [peer_id] [strategy] [rebalance] [fee_ppm] [tag] "
+	 "[fee_multiplier_min] [fee_multiplier_max] [expires_in_hours]",
+	 "Per-peer policies: list | get | find | changes | set | delete | "
+	 "tag | untag | batch."},
+	{"revenue-ignore", json_revenue_ignore, "peer_id [reason]",
+	 "Leave a peer alone: passive fees, no rebalancing (a policy)."},
+	{"revenue-unignore", json_revenue_unignore, "peer_id",
+	 "Manage an ignored peer again (dynamic fees, rebalancing)."},
+	{"revenue-list-ignored", json_revenue_list_ignored, "",
+	 "Peers with passive fees and rebalancing disabled."},
+	{"revenue-clboss-status", json_revenue_clboss_status, "",
+	 "Is CLBOSS running, and which peers it leaves to us."},
+	{"revenue-remanage", json_revenue_remanage, "peer_id [tag]",
+	 "Hand a peer back to CLBOSS (all tags, or lnfee, balance, open, "
+	 "close)."},
 };
 
 static char *expand_path(const char *path)
@@ -87,6 +144,10 @@ static char *revenue_init(struct plugin *p, const json_t *config)
 	r->cfg.version = 1;
 	/* Hydrate: bring the forward store up to date from listforwards. */
 	forwards_sync(r, NULL, NULL);
+	/* The flow and fee cycles (their timers start them). */
+	pipeline_init(r);
+	/* Lifecycle accounting and the daily snapshots. */
+	accounting_start(r);
 	plugin_log(p, PLOG_INFO,
 		   "cl-revenue-ops %s started (database %s, schema v%d%s)",
 		   REVENUE_OPS_VERSION, r->db_path, store_schema_version(r->db),
@@ -104,6 +165,8 @@ static void revenue_shutdown(struct plugin *p)
 	if (r->sync_timer)
 		loop_cancel_timer(plugin_loop(p), r->sync_timer);
 	r->sync_timer = NULL;
+	pipeline_free(r);
+	accounting_stop(r);
 	forwards_state_free(r);
 	store_close(r->db);
 	r->db = NULL;

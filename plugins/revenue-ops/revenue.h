@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct accounting;
 struct forwards_sync_state;
 struct loop_timer;
+struct pipeline;
 struct plugin;
 struct store;
 
@@ -26,6 +28,10 @@ struct revenue {
 	/* Seeded from the OS (or the simulator's seed): every random draw of
 	 * the plugin comes from here, so a simulation replays exactly. */
 	struct rng rng;
+	/* Flow and fee cycles, policies (pipeline.h). */
+	struct pipeline *pipe;
+	/* Lifecycle accounting and the daily snapshots (accounting.h). */
+	struct accounting *acct;
 };
 
 void forwards_state_free(struct revenue *r);

@@ -9,4 +9,13 @@ extern const char revenue_migration_3_fees[];
 /* 4: accounting: costs, closures, snapshots (accounting.c). */
 extern const char revenue_migration_4_accounting[];
 
+/* The operational per-channel tables of migration 3 and the column that
+ * holds the channel's scid: what `revenue-cleanup-closed` removes once a
+ * channel is archived. Accounting tables are never in it. */
+struct revenue_channel_table {
+	const char *table, *column;
+};
+extern const struct revenue_channel_table revenue_channel_tables[];
+extern const unsigned revenue_num_channel_tables;
+
 #endif

@@ -6,6 +6,7 @@
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/pipeline.h"
 #include "plugins/revenue-ops/revenue.h"
 #include "plugins/revenue-ops/rpc.h"
 #include <string.h>
@@ -51,6 +52,7 @@ static void status_channels(struct rpc *rpc, const struct rpc_reply *reply,
 		store_schema_version(r->db), "uptime_seconds",
 		(json_int_t)(now - r->started_at), "channel_states",
 		"recent_fee_changes", "recent_rebalances");
+	pipeline_status_fields(r, res);
 	command_ok(cmd, res);
 	(void)rpc;
 }

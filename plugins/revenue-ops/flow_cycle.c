@@ -1,0 +1,695 @@
+/* The flow cycle; see flow_cycle.h. */
+#include "plugins/revenue-ops/flow_cycle.h"
+#include "common/clock.h"
+#include "common/plugin.h"
+#include "common/store.h"
+#include "common/util.h"
+#include "plugins/revenue-ops/clboss.h"
+#include "plugins/revenue-ops/cycles.h"
+#include "plugins/revenue-ops/fee_cycle.h"
+#include "plugins/revenue-ops/forwards.h"
+#include "plugins/revenue-ops/gather.h"
+#include "plugins/revenue-ops/peers.h"
+#include "plugins/revenue-ops/pipeline.h"
+#include "plugins/revenue-ops/policy.h"
+#include "plugins/revenue-ops/revenue.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DAY 86400ULL
+
+bool flow_lifetime_get(struct revenue *r, const char *scid,
+		       struct flow_lifetime *out, char **err)
+{
+	sqlite3_stmt *st;
+
+	memset(out, 0, sizeof(*out));
+	st = store_stmt(r->db,
+			"SELECT SUM(out_channel = ?1), SUM(in_channel = ?1), "
+			"MAX(CASE WHEN out_channel = ?1 THEN received_time "
+			"END), MAX(CASE WHEN in_channel = ?1 THEN "
+			"received_time END) FROM forwards WHERE status = "
+			"'settled' AND (out_channel = ?1 OR in_channel = ?1)",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		out->out_count = (uint64_t)sqlite3_column_int64(st, 0);
+		out->in_count = (uint64_t)sqlite3_column_int64(st, 1);
+		out->last_out_sec = (uint64_t)sqlite3_column_int64(st, 2);
+		out->last_in_sec = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	store_done(st);
+	/* Rollups hold only pruned rows, so the two never overlap. */
+	st = store_stmt(r->db,
+			"SELECT direction, SUM(settled), MAX(CASE WHEN settled "
+			"> 0 THEN day END) FROM forward_daily WHERE channel = "
+			"?1 GROUP BY direction",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+		uint64_t last = (uint64_t)sqlite3_column_int64(st, 2);
+		if (sqlite3_column_int(st, 0) == 0) {
+			out->out_count += n;
+			if (!out->last_out_sec)
+				out->last_out_sec = last;
+		} else {
+			out->in_count += n;
+			if (!out->last_in_sec)
+				out->last_in_sec = last;
+		}
+	}
+	store_done(st);
+	return true;
+}
+
+/* Daily settled in/out sat of @scid, [0] = today, from raw rows and
+ * rollups (disjoint by construction). */
+static bool daily_buckets(struct revenue *r, const char *scid, uint64_t now,
+			  size_t n_days, uint64_t *in_sat, uint64_t *out_sat,
+			  char **err)
+{
+	uint64_t today = now / DAY;
+	uint64_t since = (today + 1 - n_days) * DAY;
+	sqlite3_stmt *st;
+
+	memset(in_sat, 0, sizeof(*in_sat) * n_days);
+	memset(out_sat, 0, sizeof(*out_sat) * n_days);
+	st = store_stmt(r->db,
+			"SELECT received_time / 86400, "
+			"SUM(CASE WHEN in_channel = ?1 THEN in_msat ELSE 0 "
+			"END), SUM(CASE WHEN out_channel = ?1 THEN out_msat "
+			"ELSE 0 END) FROM forwards WHERE status = 'settled' "
+			"AND (in_channel = ?1 OR out_channel = ?1) AND "
+			"received_time >= ?2 GROUP BY 1",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t d = (uint64_t)sqlite3_column_int64(st, 0);
+		if (d > today || today - d >= n_days)
+			continue;
+		in_sat[today - d] +=
+		    (uint64_t)sqlite3_column_int64(st, 1) / 1000;
+		out_sat[today - d] +=
+		    (uint64_t)sqlite3_column_int64(st, 2) / 1000;
+	}
+	store_done(st);
+	st = store_stmt(r->db,
+			"SELECT day / 86400, direction, in_msat, out_msat FROM "
+			"forward_daily WHERE channel = ?1 AND day >= ?2",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t d = (uint64_t)sqlite3_column_int64(st, 0);
+		if (d > today || today - d >= n_days)
+			continue;
+		if (sqlite3_column_int(st, 1) == 0)
+			out_sat[today - d] +=
+			    (uint64_t)sqlite3_column_int64(st, 3) / 1000;
+		else
+			in_sat[today - d] +=
+			    (uint64_t)sqlite3_column_int64(st, 2) / 1000;
+	}
+	store_done(st);
+	return true;
+}
+
+/* The persisted hysteresis state and Kalman filter of a channel. */
+static bool load_states(struct revenue *r, const struct kalman_params *kp,
+			const char *scid, struct flow_state *fst,
+			struct kalman_state *ks, char **err)
+{
+	sqlite3_stmt *st;
+
+	flow_state_init(fst);
+	kalman_init(kp, ks);
+	st = store_stmt(r->db,
+			"SELECT last_class, last_ratio, last_velocity, "
+			"last_ratio_sec FROM channel_states WHERE channel_id = "
+			"?1",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int c = sqlite3_column_int(st, 0);
+		fst->last_class = c >= 0 && c < FLOW_CLASS_NUM
+				      ? (enum flow_class)c
+				      : FLOW_UNKNOWN;
+		fst->last_ratio = sqlite3_column_double(st, 1);
+		fst->last_velocity = sqlite3_column_double(st, 2);
+		fst->last_ratio_sec = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	store_done(st);
+	st =
+	    store_stmt(r->db,
+		       "SELECT ratio, velocity_per_hour, p00, p01, p11, "
+		       "innovation_variance, last_innovation, "
+		       "observation_count, last_update FROM kalman_state WHERE "
+		       "channel_id = ?1",
+		       err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		ks->ratio = sqlite3_column_double(st, 0);
+		ks->velocity_per_hour = sqlite3_column_double(st, 1);
+		ks->p00 = sqlite3_column_double(st, 2);
+		ks->p01 = sqlite3_column_double(st, 3);
+		ks->p11 = sqlite3_column_double(st, 4);
+		ks->innovation_variance = sqlite3_column_double(st, 5);
+		ks->last_innovation = sqlite3_column_double(st, 6);
+		ks->observation_count = (uint32_t)sqlite3_column_int64(st, 7);
+		ks->last_update_sec = (uint64_t)sqlite3_column_int64(st, 8);
+	}
+	store_done(st);
+	return true;
+}
+
+static void chan_fail(struct flow_chan *c, const char *what, const char *e)
+{
+	c->ok = false;
+	snprintf(c->error, sizeof(c->error), "%s: %s", what, e);
+}
+
+/* Analyse one channel; database errors are returned, engine refusals
+ * recorded in @c. */
+static bool analyse(struct revenue *r, const struct flow_params *fp,
+		    const struct congestion_params *cp,
+		    const struct fee_ctl_params *feep,
+		    struct fee_ctl_state *work, const struct chan_info *ci,
+		    uint64_t now, struct flow_chan *c, char **err)
+{
+	uint64_t wdays = (uint64_t)fp->window_days;
+	struct fwd_totals win, d1, d30;
+	struct flow_state probe_st;
+	struct flow_result probe;
+	struct kalman_obs kobs;
+	struct congestion_obs co = {0};
+	int64_t net[FLOW_MAX_DAYS];
+	bool found;
+	const char *e;
+
+	memset(c, 0, sizeof(*c));
+	c->ci = ci;
+	c->ok = true;
+	if (!forwards_totals(r, ci->scid,
+			     now > wdays * DAY ? now - wdays * DAY : 0, &win,
+			     err) ||
+	    !forwards_totals(r, ci->scid, now > DAY ? now - DAY : 0, &d1,
+			     err) ||
+	    !forwards_totals(r, ci->scid, now > 30 * DAY ? now - 30 * DAY : 0,
+			     &d30, err) ||
+	    !flow_lifetime_get(r, ci->scid, &c->life, err) ||
+	    !load_states(r, &fp->kalman, ci->scid, &c->fst, &c->ks, err))
+		return false;
+
+	co.n_htlcs = ci->htlcs;
+	co.max_accepted_htlcs = ci->max_accepted_htlcs;
+	co.in_flight_msat = ci->htlc_value_msat;
+	co.max_in_flight_msat = ci->max_inflight_msat;
+	e = congestion_measure(cp, &co, &c->cong);
+	if (e) {
+		chan_fail(c, "congestion", e);
+		return true;
+	}
+
+	c->obs.capacity_sat = ci->capacity_msat / 1000;
+	c->obs.local_sat = ci->spendable_msat / 1000;
+	if (c->obs.local_sat > c->obs.capacity_sat)
+		c->obs.local_sat = c->obs.capacity_sat;
+	c->obs.in_sat = win.in_msat / 1000;
+	c->obs.out_sat = win.out_msat / 1000;
+	c->obs.in_count = (uint32_t)win.in_count;
+	c->obs.out_count = (uint32_t)win.out_count;
+	c->obs.last_forward_sec = c->life.last_out_sec > c->life.last_in_sec
+				      ? c->life.last_out_sec
+				      : c->life.last_in_sec;
+	/* Roles use the 30-day window, the lifetime when that is empty. */
+	if (d30.in_count + d30.out_count) {
+		c->obs.role_in_count = (uint32_t)d30.in_count;
+		c->obs.role_out_count = (uint32_t)d30.out_count;
+	} else {
+		c->obs.role_in_count = (uint32_t)c->life.in_count;
+		c->obs.role_out_count = (uint32_t)c->life.out_count;
+	}
+	c->obs.n_days = wdays < FLOW_MAX_DAYS ? wdays : FLOW_MAX_DAYS;
+	if (!daily_buckets(r, ci->scid, now, c->obs.n_days, c->obs.daily_in_sat,
+			   c->obs.daily_out_sat, err))
+		return false;
+	c->obs.congested = c->cong.congested;
+	c->obs.fee_posterior_var = -1;
+	/* An unreadable fee state only costs the posterior-width input
+	 * (the fee cycle reports and replaces it). */
+	if (!fee_state_load(r, ci->scid, ci->channel_id, work, &found, err)) {
+		free(*err);
+		*err = NULL;
+		found = false;
+	}
+	if (found && work->version) {
+		struct fee_ctl_posterior post;
+		fee_ctl_posterior(feep, work, now, &post);
+		c->obs.fee_posterior_var = post.std_ppm * post.std_ppm;
+	}
+
+	/* The Kalman update wants the flow confidence, which does not depend
+	 * on the filter: take it from an analysis without one, on a copy of
+	 * the state. */
+	probe_st = c->fst;
+	c->obs.kalman = NULL;
+	e = flow_analyze(fp, &probe_st, &c->obs, now, &probe);
+	if (e) {
+		chan_fail(c, "flow", e);
+		return true;
+	}
+	for (size_t i = 0; i < c->obs.n_days; i++)
+		net[i] = (int64_t)c->obs.daily_out_sat[i] -
+			 (int64_t)c->obs.daily_in_sat[i];
+	c->z24 = kalman_measurement((int64_t)d1.out_msat - (int64_t)d1.in_msat,
+				    c->obs.capacity_sat);
+	kobs = (struct kalman_obs){
+	    .has_measurement = c->obs.capacity_sat > 0,
+	    .z = c->z24,
+	    .confidence = probe.confidence,
+	    .volatility = kalman_volatility(net, c->obs.n_days),
+	};
+	e = kalman_step(&fp->kalman, &c->ks, &kobs, now, &c->kres);
+	if (e) {
+		chan_fail(c, "kalman", e);
+		return true;
+	}
+	c->obs.kalman = &c->ks;
+	e = flow_analyze(fp, &c->fst, &c->obs, now, &c->res);
+	if (e)
+		chan_fail(c, "flow", e);
+	return true;
+}
+
+bool flow_compute(struct revenue *r, const struct node_view *v, uint64_t now,
+		  const char *only_scid, struct flow_run *out, char **err)
+{
+	struct flow_params fp;
+	struct fee_ctl_params feep;
+	struct fee_ctl_state *work = xmalloc(sizeof(*work));
+	size_t k = 0;
+
+	memset(out, 0, sizeof(*out));
+	pipeline_flow_params(&r->cfg, &fp);
+	pipeline_fee_params(&r->cfg, &feep);
+	out->ch = xzalloc(sizeof(*out->ch) * (v->nchans + 1));
+	for (size_t i = 0; i < v->nchans; i++) {
+		const struct chan_info *ci = &v->chans[i];
+		if (!ci->active || (only_scid && strcmp(only_scid, ci->scid)))
+			continue;
+		if (!analyse(r, &fp, &feep.congestion, &feep, work, ci, now,
+			     &out->ch[k], err)) {
+			free(work);
+			flow_run_free(out);
+			return false;
+		}
+		k++;
+	}
+	free(work);
+	out->n = k;
+	/* Peers with several channels: the summed view. */
+	out->peers = xzalloc(sizeof(*out->peers) * (k + 1));
+	for (size_t i = 0; i < k; i++) {
+		const char *peer = out->ch[i].ci->peer_id;
+		struct flow_obs *obs;
+		struct flow_result *res;
+		size_t m = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(out->ch[j].ci->peer_id, peer);
+		if (seen)
+			continue;
+		for (size_t j = i; j < k; j++)
+			m += out->ch[j].ok &&
+			     !strcmp(out->ch[j].ci->peer_id, peer);
+		if (m < 2)
+			continue;
+		obs = xmalloc(sizeof(*obs) * m);
+		res = xmalloc(sizeof(*res) * m);
+		m = 0;
+		for (size_t j = i; j < k; j++)
+			if (out->ch[j].ok &&
+			    !strcmp(out->ch[j].ci->peer_id, peer)) {
+				obs[m] = out->ch[j].obs;
+				res[m++] = out->ch[j].res;
+			}
+		struct flow_peer *fpr = &out->peers[out->npeers];
+		snprintf(fpr->peer_id, sizeof(fpr->peer_id), "%s", peer);
+		if (!flow_aggregate_peer(&fp, obs, res, m, &fpr->res))
+			out->npeers++;
+		free(obs);
+		free(res);
+	}
+	return true;
+}
+
+void flow_run_free(struct flow_run *run)
+{
+	free(run->ch);
+	free(run->peers);
+	memset(run, 0, sizeof(*run));
+}
+
+static bool done_step(struct revenue *r, sqlite3_stmt *st, const char *what,
+		      char **err)
+{
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		*err = xfmt("%s: %s", what, store_errmsg(r->db));
+		store_done(st);
+		return false;
+	}
+	store_done(st);
+	return true;
+}
+
+static bool persist_chan(struct revenue *r, const struct flow_chan *c,
+			 uint64_t now, char **err)
+{
+	const struct chan_info *ci = c->ci;
+	const struct flow_result *res = &c->res;
+	sqlite3_stmt *st = store_stmt(
+	    r->db,
+	    "INSERT OR REPLACE INTO channel_states (channel_id, "
+	    "full_channel_id, peer_id, state, basis, flow_ratio, "
+	    "daily_ratio, sats_in, sats_out, capacity, local_sats, "
+	    "updated_at, confidence, velocity, flow_multiplier, ema_decay, "
+	    "forward_count, in_count, out_count, last_forward, "
+	    "kalman_flow_ratio, kalman_velocity, kalman_uncertainty, "
+	    "kalman_regime_change, balance_position, turnover, role, "
+	    "is_congested, htlc_util, last_class, last_ratio, "
+	    "last_velocity, last_ratio_sec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+	    "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, "
+	    "?32, ?33)",
+	    err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, ci->scid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, ci->channel_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, ci->peer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, flow_class_name(res->cls), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, res->basis ? res->basis : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_double(st, 6, res->flow_ratio);
+	sqlite3_bind_double(st, 7, res->daily_ratio);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->obs.in_sat);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)c->obs.out_sat);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)c->obs.capacity_sat);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)c->obs.local_sat);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)now);
+	sqlite3_bind_double(st, 13, res->confidence);
+	sqlite3_bind_double(st, 14, res->velocity);
+	sqlite3_bind_double(st, 15, res->flow_multiplier);
+	sqlite3_bind_double(st, 16, res->ema_decay);
+	sqlite3_bind_int64(st, 17,
+			   (sqlite3_int64)(c->obs.in_count + c->obs.out_count));
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)c->obs.in_count);
+	sqlite3_bind_int64(st, 19, (sqlite3_int64)c->obs.out_count);
+	sqlite3_bind_int64(st, 20, (sqlite3_int64)c->obs.last_forward_sec);
+	sqlite3_bind_double(st, 21, c->ks.ratio);
+	sqlite3_bind_double(st, 22, c->ks.velocity_per_hour * 24.0);
+	sqlite3_bind_double(st, 23, kalman_uncertainty(&c->ks));
+	sqlite3_bind_int(st, 24, c->kres.regime_change);
+	sqlite3_bind_double(st, 25, res->outbound_ratio);
+	sqlite3_bind_double(st, 26, res->turnover_per_day);
+	sqlite3_bind_text(st, 27, flow_role_name(res->role), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 28, c->cong.congested);
+	sqlite3_bind_double(st, 29, c->cong.util);
+	sqlite3_bind_int(st, 30, (int)c->fst.last_class);
+	sqlite3_bind_double(st, 31, c->fst.last_ratio);
+	sqlite3_bind_double(st, 32, c->fst.last_velocity);
+	sqlite3_bind_int64(st, 33, (sqlite3_int64)c->fst.last_ratio_sec);
+	if (!done_step(r, st, "channel_states", err))
+		return false;
+
+	st = store_stmt(r->db,
+			"INSERT OR REPLACE INTO kalman_state (channel_id, "
+			"ratio, velocity_per_hour, p00, p01, p11, "
+			"innovation_variance, last_innovation, "
+			"observation_count, last_update) VALUES (?1, ?2, ?3, "
+			"?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, ci->scid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 2, c->ks.ratio);
+	sqlite3_bind_double(st, 3, c->ks.velocity_per_hour);
+	sqlite3_bind_double(st, 4, c->ks.p00);
+	sqlite3_bind_double(st, 5, c->ks.p01);
+	sqlite3_bind_double(st, 6, c->ks.p11);
+	sqlite3_bind_double(st, 7, c->ks.innovation_variance);
+	sqlite3_bind_double(st, 8, c->ks.last_innovation);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)c->ks.observation_count);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)c->ks.last_update_sec);
+	return done_step(r, st, "kalman_state", err);
+}
+
+bool flow_persist(struct revenue *r, const struct flow_run *run, uint64_t now,
+		  char **err)
+{
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < run->n; i++)
+		if (run->ch[i].ok && !persist_chan(r, &run->ch[i], now, err))
+			return false;
+	if (!store_exec(r->db, "DELETE FROM peer_flow_states", err))
+		return false;
+	for (size_t i = 0; i < run->npeers; i++) {
+		const struct flow_peer *p = &run->peers[i];
+		st =
+		    store_stmt(r->db,
+			       "INSERT INTO peer_flow_states (peer_id, "
+			       "n_channels, state, flow_ratio, outbound_ratio, "
+			       "confidence, capacity, updated_at) VALUES (?1, "
+			       "?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			       err);
+		if (!st)
+			return false;
+		sqlite3_bind_text(st, 1, p->peer_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)p->res.n_channels);
+		sqlite3_bind_text(st, 3, flow_class_name(p->res.cls), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_double(st, 4, p->res.flow_ratio);
+		sqlite3_bind_double(st, 5, p->res.outbound_ratio);
+		sqlite3_bind_double(st, 6, p->res.confidence);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)p->res.capacity_sat);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+		if (!done_step(r, st, "peer_flow_states", err))
+			return false;
+	}
+	return true;
+}
+
+json_t *flow_chan_json(const struct flow_chan *c, uint64_t now)
+{
+	const struct flow_result *res = &c->res;
+	json_t *o = json_pack("{s:s,s:s,s:s}", "channel_id", c->ci->scid,
+			      "full_channel_id", c->ci->channel_id, "peer_id",
+			      c->ci->peer_id);
+	if (!c->ok) {
+		json_object_set_new(o, "error", json_string(c->error));
+		return o;
+	}
+	json_object_update_new(
+	    o,
+	    json_pack("{s:I,s:I,s:I,s:f,s:s,s:s,s:f,s:b,s:f,s:f,s:f,s:f,s:I,"
+		      "s:I,s:I,s:f,s:f,s:f,s:b,s:i,s:f,s:f,s:s,s:f,s:f,s:I,"
+		      "s:I}",
+		      "sats_in", (json_int_t)c->obs.in_sat, "sats_out",
+		      (json_int_t)c->obs.out_sat, "capacity",
+		      (json_int_t)c->obs.capacity_sat, "flow_ratio",
+		      res->flow_ratio, "state", flow_class_name(res->cls),
+		      "basis", res->basis ? res->basis : "", "daily_volume",
+		      res->daily_volume_sat, "is_congested", c->cong.congested,
+		      "confidence", res->confidence, "velocity", res->velocity,
+		      "flow_multiplier", res->flow_multiplier, "ema_decay",
+		      res->ema_decay, "forward_count",
+		      (json_int_t)(c->obs.in_count + c->obs.out_count),
+		      "in_count", (json_int_t)c->obs.in_count, "out_count",
+		      (json_int_t)c->obs.out_count, "kalman_flow_ratio",
+		      c->ks.ratio, "kalman_velocity",
+		      c->ks.velocity_per_hour * 24.0, "kalman_uncertainty",
+		      kalman_uncertainty(&c->ks), "kalman_regime_change",
+		      c->kres.regime_change, "kalman_observations",
+		      (int)c->ks.observation_count, "balance_position",
+		      res->outbound_ratio, "daily_ratio", res->daily_ratio,
+		      "role", flow_role_name(res->role), "htlc_util",
+		      c->cong.util, "turnover_per_day", res->turnover_per_day,
+		      "last_forward", (json_int_t)c->obs.last_forward_sec,
+		      "updated_at", (json_int_t)now));
+	return o;
+}
+
+json_t *flow_peer_json(const struct flow_peer *p)
+{
+	const struct flow_peer_result *res = &p->res;
+	return json_pack(
+	    "{s:s,s:I,s:s,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I}", "peer_id",
+	    p->peer_id, "n_channels", (json_int_t)res->n_channels, "state",
+	    flow_class_name(res->cls), "flow_ratio", res->flow_ratio,
+	    "outbound_ratio", res->outbound_ratio, "confidence",
+	    res->confidence, "capacity", (json_int_t)res->capacity_sat,
+	    "n_source", (json_int_t)res->n_source, "n_sink",
+	    (json_int_t)res->n_sink, "n_balanced", (json_int_t)res->n_balanced,
+	    "forward_count", (json_int_t)res->forward_count);
+}
+
+/* ---- the cycle ---- */
+
+struct flow_job {
+	struct revenue *r;
+	struct cycle *c;
+	struct node_view *v;
+};
+
+static void flow_end(struct flow_job *j, const char *err)
+{
+	struct revenue *r = j->r;
+	struct cycle *c = j->c;
+
+	free(j);
+	cycle_done(c, err);
+	pipeline_flow_finished(r);
+}
+
+static void flow_reconciled(struct revenue *r, void *arg)
+{
+	struct flow_job *j = arg;
+	node_view_free(j->v);
+	j->v = NULL;
+	flow_end(j, NULL);
+	(void)r;
+}
+
+static void flow_gathered(struct revenue *r, struct node_view *v,
+			  const char *gerr, void *arg)
+{
+	struct flow_job *j = arg;
+	uint64_t now = clock_wall_sec(plugin_clock(r->plugin));
+	struct reputation_params rp;
+	struct flow_run run;
+	uint64_t counted = 0, expired = 0, events = 0, pruned = 0;
+	uint64_t retention =
+	    (uint64_t)cfg_i(&r->cfg, CFG_FORWARD_RETENTION_DAYS);
+	uint64_t cutoff = now > retention * DAY ? now - retention * DAY : 0;
+	sqlite3_stmt *st;
+	char *err = NULL;
+	size_t nok = 0;
+
+	if (gerr) {
+		char *e = xfmt("gather: %s", gerr);
+		flow_end(j, e);
+		free(e);
+		return;
+	}
+	if (!r->db) {
+		node_view_free(v);
+		flow_end(j, "database closed");
+		return;
+	}
+	pipeline_reputation_params(&r->cfg, &rp);
+	if (!flow_compute(r, v, now, NULL, &run, &err))
+		goto fail_view;
+	for (size_t i = 0; i < run.n; i++) {
+		if (run.ch[i].ok)
+			nok++;
+		else
+			plugin_log(r->plugin, PLOG_WARN, "flow: %s skipped: %s",
+				   run.ch[i].ci->scid, run.ch[i].error);
+	}
+	/* Everything the cycle learned, in one transaction. */
+	if (!store_begin(r->db, &err))
+		goto fail_run;
+	if (!flow_persist(r, &run, now, &err) ||
+	    (cfg_b(&r->cfg, CFG_ENABLE_REPUTATION) &&
+	     !peers_reputation_update(r, v, &rp, now, &counted, &err)) ||
+	    !policy_expire(r, now, &expired, &err) ||
+	    (!r->pipe->snapshot_done && !peers_snapshot(r, v, now, &err)) ||
+	    !peers_prune_events(r, cutoff, &events, &err))
+		goto rollback;
+	/* Bounded tables: fee history 90 days, mempool samples 48 h. */
+	st = store_stmt(r->db, "DELETE FROM fee_changes WHERE timestamp < ?1",
+			&err);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_int64(
+	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
+	if (!done_step(r, st, "fee_changes", &err))
+		goto rollback;
+	st = store_stmt(
+	    r->db, "DELETE FROM policy_changes WHERE timestamp < ?1", &err);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_int64(
+	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
+	if (!done_step(r, st, "policy_changes", &err))
+		goto rollback;
+	if (!store_commit(r->db, &err))
+		goto rollback;
+	r->pipe->snapshot_done = true;
+	/* Old raw forwards become daily rollups (chunked transactions of
+	 * their own, so a long backlog never holds the lock for long). */
+	if (!forwards_prune(r, cutoff, &pruned, &err)) {
+		plugin_log(r->plugin, PLOG_WARN, "flow: pruning forwards: %s",
+			   err);
+		free(err);
+		err = NULL;
+	}
+	plugin_log(r->plugin, PLOG_DEBUG,
+		   "flow: %zu channels analysed (%zu peers aggregated), %llu "
+		   "forwards counted for reputation, %llu policies expired, "
+		   "%llu forwards and %llu connection events pruned",
+		   nok, run.npeers, (unsigned long long)counted,
+		   (unsigned long long)expired, (unsigned long long)pruned,
+		   (unsigned long long)events);
+	if (expired)
+		plugin_log(r->plugin, PLOG_INFO,
+			   "flow: %llu expired policies "
+			   "removed",
+			   (unsigned long long)expired);
+	flow_run_free(&run);
+	/* Peers we no longer manage go back to CLBOSS; then the cycle ends
+	 * (flow_reconciled frees the view). */
+	j->v = v;
+	clboss_reconcile(r, v, flow_reconciled, j);
+	return;
+rollback:
+	store_rollback(r->db);
+fail_run:
+	flow_run_free(&run);
+fail_view:
+	node_view_free(v);
+	flow_end(j, err);
+	free(err);
+}
+
+static void flow_synced(struct revenue *r, bool ok, void *arg)
+{
+	/* A failed sync is logged by the store; analyse what we have. */
+	(void)ok;
+	gather_node(r, NULL, flow_gathered, arg);
+}
+
+void flow_cycle_run(struct revenue *r, struct cycle *c)
+{
+	struct flow_job *j = xzalloc(sizeof(*j));
+	j->r = r;
+	j->c = c;
+	forwards_sync(r, flow_synced, j);
+}

@@ -1,0 +1,152 @@
+/* The decision pipeline of cl-revenue-ops: the flow cycle (flow_cycle.c),
+ * the fee cycle (fee_cycle.c), policies (policy.c), peer reputation and
+ * uptime (peers.c) and the CLBOSS bridge (clboss.c). This header holds the
+ * state they share (one struct pipeline hangs off struct revenue) and the
+ * entry points main.c wires into its tables.
+ *
+ * Ownership: pipeline_init() allocates r->pipe, pipeline_free() releases
+ * it (accepts a revenue whose pipeline never started). */
+#ifndef HIVE_REVENUE_OPS_PIPELINE_H
+#define HIVE_REVENUE_OPS_PIPELINE_H
+#include "engine/fee_ctl.h"
+#include "engine/flow.h"
+#include "engine/reputation.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct command;
+struct cycle;
+struct plugin;
+struct revenue;
+struct ro_config;
+struct u64map;
+
+/* A fixed-window rate limiter keyed by text (peer id, command name). */
+struct ratelimit_entry {
+	char key[72];
+	uint64_t times[16]; /* ring of the latest event times */
+	unsigned n, head;
+};
+struct ratelimit {
+	struct ratelimit_entry *e;
+	size_t n, cap;
+};
+
+/* Would one more event for @key at @now exceed @limit events in
+ * @window_sec? Pure (does not record). @limit <= 16. */
+bool ratelimit_would_exceed(const struct ratelimit *rl, const char *key,
+			    uint64_t now, unsigned limit, uint64_t window_sec);
+/* Record one event for @key at @now. */
+void ratelimit_note(struct ratelimit *rl, const char *key, uint64_t now);
+void ratelimit_free(struct ratelimit *rl);
+
+/* What the last fee cycle did with one channel (kept in memory for
+ * revenue-fee-debug and revenue-status). */
+struct fee_last {
+	uint64_t time_sec;
+	char scid[24];
+	char peer_id[67];
+	enum fee_ctl_action action;
+	enum fee_ctl_class cls;
+	enum fee_ctl_step_id decided_by;
+	const char *reason;	 /* static */
+	const char *skip_reason; /* static or NULL */
+	const char *outcome;	 /* static: applied, dry_run, no_authority,
+				  * paused, setchannel_failed, adopted,
+				  * no_change, error */
+	int64_t old_fee_ppm, new_fee_ppm;
+	int64_t floor_ppm, ceiling_ppm;
+	char error[160];
+};
+
+/* The last fee cycle as a whole. */
+struct fee_cycle_summary {
+	uint64_t time_sec; /* 0: none yet */
+	unsigned evaluated, changed, adopted, failed, held, unchanged, errors;
+	unsigned would_change;	   /* decisions not sent (dry run, no authority,
+				    * paused) */
+	const char *safety_block;  /* NULL, "dry_run", "fee_authority_disabled",
+				    * "paused" */
+	const char *dominant_step; /* step that decided most channels */
+	const char *dominant_reason;
+	const char *action; /* "set", "no_change", "adopt_external" */
+};
+
+typedef void (*pipeline_done_fn)(struct revenue *r, void *arg);
+
+struct pipeline_waiter {
+	pipeline_done_fn fn;
+	void *arg;
+};
+
+struct pipeline {
+	struct cycle *flow, *fee;
+	/* Waiters for the end of the current (or next) run of each cycle. */
+	struct pipeline_waiter *flow_waiters, *fee_waiters;
+	size_t n_flow_waiters, n_fee_waiters;
+	size_t cap_flow_waiters, cap_fee_waiters;
+	/* scid (as u64) -> struct fee_last *. */
+	struct u64map *last;
+	struct fee_cycle_summary summary;
+	struct ratelimit policy_rl;  /* policy writes per peer */
+	struct ratelimit command_rl; /* forced manual commands */
+	/* CLBOSS: -1 unknown, 0 absent, 1 present; re-checked after
+	 * clboss_checked_sec + 300 when absent. */
+	int clboss_present;
+	uint64_t clboss_checked_sec;
+	bool snapshot_done; /* startup "seen connected" baseline taken */
+	unsigned flow_runs_done;
+};
+
+/* Create the pipeline state and start the flow and fee cycles. */
+void pipeline_init(struct revenue *r);
+/* Stop the cycles and free everything (accepts r->pipe == NULL). */
+void pipeline_free(struct revenue *r);
+
+/* Run the flow cycle now (or join the run in progress) and call @fn when
+ * it has finished. */
+void pipeline_run_flow(struct revenue *r, pipeline_done_fn fn, void *arg);
+/* Same for the fee cycle. */
+void pipeline_run_fee(struct revenue *r, pipeline_done_fn fn, void *arg);
+/* Called by the cycles when a run ends: completes the waiters. */
+void pipeline_flow_finished(struct revenue *r);
+void pipeline_fee_finished(struct revenue *r);
+
+/* An scid as one integer (block << 40 | tx << 16 | out); 0 if invalid. */
+uint64_t pipeline_scid_key(const char *scid);
+
+/* Engine parameters from the live configuration. */
+void pipeline_fee_params(const struct ro_config *c, struct fee_ctl_params *p);
+void pipeline_flow_params(const struct ro_config *c, struct flow_params *p);
+void pipeline_reputation_params(const struct ro_config *c,
+				struct reputation_params *p);
+
+/* The last cycle's record for @scid, or NULL. */
+const struct fee_last *pipeline_fee_last(const struct revenue *r,
+					 const char *scid);
+/* Replace the record for @l->scid (copied). */
+void pipeline_set_fee_last(struct revenue *r, const struct fee_last *l);
+
+/* Add the pipeline's fields to a revenue-status result: channel_states,
+ * recent_fee_changes (last 10), recent_rebalances, fee_decision, cycles. */
+void pipeline_status_fields(struct revenue *r, json_t *res);
+
+/* ---- notifications (main.c's subscription table) ---- */
+void pipeline_on_connect(struct plugin *p, const json_t *payload);
+void pipeline_on_disconnect(struct plugin *p, const json_t *payload);
+
+/* ---- RPC methods (main.c's method table) ---- */
+void json_revenue_policy(struct command *cmd, const json_t *params);
+void json_revenue_ignore(struct command *cmd, const json_t *params);
+void json_revenue_unignore(struct command *cmd, const json_t *params);
+void json_revenue_list_ignored(struct command *cmd, const json_t *params);
+void json_revenue_analyze(struct command *cmd, const json_t *params);
+void json_revenue_wake_all(struct command *cmd, const json_t *params);
+void json_revenue_set_fee(struct command *cmd, const json_t *params);
+void json_revenue_fee_debug(struct command *cmd, const json_t *params);
+void json_revenue_clboss_status(struct command *cmd, const json_t *params);
+void json_revenue_remanage(struct command *cmd, const json_t *params);
+
+#endif
