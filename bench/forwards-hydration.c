@@ -27,6 +27,8 @@
 
 #define NCHANS 200
 
+static uint64_t b_start;
+
 struct bench {
 	struct loop *loop;
 	uint64_t total;
@@ -54,7 +56,8 @@ static json_t *forward(uint64_t i)
 	char in[32], out[32];
 	uint64_t a = i % NCHANS, b = (i * 7 + 3) % NCHANS;
 	uint64_t amt = 10000000 + (i * 7919) % 500000000;
-	double t = 1700000000.0 + (double)i * 2.5;
+	/* The last 30 days (inside the default retention), 2.5 s apart. */
+	double t = (double)b_start + (double)i * 2.5;
 
 	if (b == a)
 		b = (b + 1) % NCHANS;
@@ -219,6 +222,7 @@ int main(int argc, char **argv)
 	char *abs_plugin = realpath(plugin, NULL);
 
 	signal(SIGPIPE, SIG_IGN);
+	b_start = (uint64_t)time(NULL) - (uint64_t)((double)b.total * 2.5) - 60;
 	if (!abs_plugin || !mkdtemp(dir) || chdir(dir) != 0) {
 		fprintf(stderr, "setup failed: %s\n", strerror(errno));
 		return 1;

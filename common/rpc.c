@@ -188,6 +188,13 @@ void rpc_free(struct rpc *rpc)
 void rpc_call(struct rpc *rpc, const char *parent_id, const char *method,
 	      json_t *params, rpc_cb cb, void *arg)
 {
+	rpc_call_filtered(rpc, parent_id, method, params, NULL, cb, arg);
+}
+
+void rpc_call_filtered(struct rpc *rpc, const char *parent_id,
+		       const char *method, json_t *params,
+		       const json_t *filter, rpc_cb cb, void *arg)
+{
 	struct pending *p = xzalloc(sizeof(*p));
 	char *id;
 	json_t *req;
@@ -222,6 +229,8 @@ void rpc_call(struct rpc *rpc, const char *parent_id, const char *method,
 			      (unsigned long long)p->seq);
 	req = json_pack("{s:s,s:s,s:s,s:o}", "jsonrpc", "2.0", "id", id,
 			"method", method, "params", params);
+	if (filter)
+		json_object_set_new(req, "filter", json_deep_copy(filter));
 	free(id);
 	u64map_put(rpc->pending, p->seq, p);
 	if (!jsonrpc_conn_send(rpc->conn, req)) {

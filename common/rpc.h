@@ -43,6 +43,13 @@ void rpc_free(struct rpc *rpc);
  * the callback still runs, from the loop, with an error. */
 void rpc_call(struct rpc *rpc, const char *parent_id, const char *method,
 	      json_t *params, rpc_cb cb, void *arg);
+/* The same with a result filter (lightningd v23.02+): only the members
+ * @filter marks true (or describes, for nested objects and arrays) come
+ * back, which makes large answers (listpeerchannels on a big node) much
+ * cheaper to produce and parse. @filter is borrowed. */
+void rpc_call_filtered(struct rpc *rpc, const char *parent_id,
+		       const char *method, json_t *params,
+		       const json_t *filter, rpc_cb cb, void *arg);
 size_t rpc_in_flight(const struct rpc *rpc);
 /* Total calls ever issued (for tests and metrics). */
 uint64_t rpc_calls_issued(const struct rpc *rpc);

@@ -35,6 +35,17 @@ bool store_commit(struct store *st, char **err) __attribute__((warn_unused_resul
 void store_rollback(struct store *st);
 bool store_in_transaction(const struct store *st);
 
+/* A read batch: many queries under one (deferred) transaction, so a cycle
+ * that reads per channel takes the database's locks once, not once per
+ * statement. Call it only around synchronous work (never across an RPC
+ * wait: a batch must not hold the database while the loop runs). Inside
+ * it, store_begin/commit/rollback become a savepoint; writes upgrade the
+ * batch to a write transaction, committed by store_batch_end. */
+bool store_batch_begin(struct store *st, char **err)
+	__attribute__((warn_unused_result));
+bool store_batch_end(struct store *st, char **err)
+	__attribute__((warn_unused_result));
+
 /* Run SQL without results (may hold several statements). */
 bool store_exec(struct store *st, const char *sql, char **err)
 	__attribute__((warn_unused_result));

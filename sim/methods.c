@@ -547,33 +547,6 @@ static bool chan_listed(const struct net_channel *ch)
 	return ch->cln_state != CLN_CLOSED;
 }
 
-/* Peers of @me: channel peers (any listed channel) and peers connected
- * without a channel, each once, in a stable order. Caller frees. */
-static uint32_t *peers_of(const struct net *net, const struct net_node *me,
-			  size_t *n)
-{
-	uint32_t *v = xzalloc(sizeof(*v) * (me->nchans + me->led.npeers + 1));
-
-	*n = 0;
-	for (size_t i = 0; i < me->nchans + me->led.npeers; i++) {
-		uint32_t p;
-		bool dup = false;
-		if (i < me->nchans) {
-			const struct net_channel *ch = &net->chans[me->chans[i]];
-			if (!chan_listed(ch))
-				continue;
-			p = net_channel_peer(ch, me->idx);
-		} else {
-			p = me->led.peers[i - me->nchans];
-		}
-		for (size_t k = 0; k < *n; k++)
-			dup |= v[k] == p;
-		if (!dup)
-			v[(*n)++] = p;
-	}
-	return v;
-}
-
 static void m_getinfo(struct lnd_req *req, const json_t *params)
 {
 	static const char *const names[] = {NULL};
@@ -595,7 +568,7 @@ static void m_getinfo(struct lnd_req *req, const json_t *params)
 		else if (chan_listed(ch))
 			inactive++;
 	}
-	peers = peers_of(net, me, &npeers);
+	peers = net_node_peers(net, me->idx, &npeers);
 	free(peers);
 	lnd_req_ok(req,
 		   json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:[],s:[],s:s,"
@@ -666,7 +639,7 @@ static void m_listpeers(struct lnd_req *req, const json_t *params)
 	    !meth_pubkey(req, params, 0, "id", false, &id))
 		return;
 	arr = json_array();
-	peers = peers_of(net, me, &npeers);
+	peers = net_node_peers(net, me->idx, &npeers);
 	for (size_t k = 0; k < npeers; k++) {
 		const struct net_node *p = &net->nodes[peers[k]];
 		unsigned nch = 0;

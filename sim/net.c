@@ -357,3 +357,32 @@ bool net_channel_mined(const struct net *net, const struct net_channel *ch)
 {
 	return ch->cln_state != CLN_NONE && net->height >= ch->open_height;
 }
+
+uint32_t *net_node_peers(const struct net *net, uint32_t node, size_t *n)
+{
+	const struct net_node *me = &net->nodes[node];
+	size_t total = me->nchans + me->led.npeers;
+	uint32_t *v = xzalloc(sizeof(*v) * (total + 1));
+	/* A mark per node keeps this linear: a node with thousands of
+	 * channels is asked for its peers on every getinfo. */
+	uint8_t *seen = xzalloc(net->nnodes + 1);
+
+	*n = 0;
+	for (size_t i = 0; i < total; i++) {
+		uint32_t p;
+		if (i < me->nchans) {
+			const struct net_channel *ch = &net->chans[me->chans[i]];
+			if (ch->cln_state == CLN_CLOSED)
+				continue;
+			p = net_channel_peer(ch, node);
+		} else {
+			p = me->led.peers[i - me->nchans];
+		}
+		if (p >= net->nnodes || seen[p])
+			continue;
+		seen[p] = 1;
+		v[(*n)++] = p;
+	}
+	free(seen);
+	return v;
+}

@@ -213,6 +213,10 @@ bool net_set_policy(struct net *net, struct net_channel *ch, int side,
 		    uint64_t base_msat, uint32_t ppm, uint64_t htlc_min_msat,
 		    uint64_t htlc_max_msat, uint64_t gossip_at_sec);
 
+/* Peers of @node: channel peers (channels not closed) and peers connected
+ * without a channel, each once, in a stable order. Caller frees. */
+uint32_t *net_node_peers(const struct net *net, uint32_t node, size_t *n);
+
 /* Make due gossip visible to senders (call as time advances; cheap when
  * nothing is due). */
 void net_apply_gossip(struct net *net);

@@ -615,33 +615,6 @@ void sim_new_block(struct sim *sim)
 	free(bc.v);
 }
 
-/* Nodes @node is connected to (channel peers and `connect`ed ones),
- * each once. Caller frees. */
-static uint32_t *peers_of(const struct net *net, uint32_t node, size_t *n)
-{
-	const struct net_node *me = &net->nodes[node];
-	uint32_t *v = xzalloc(sizeof(*v) * (me->nchans + me->led.npeers + 1));
-
-	*n = 0;
-	for (size_t i = 0; i < me->nchans + me->led.npeers; i++) {
-		uint32_t p;
-		bool dup = false;
-		if (i < me->nchans) {
-			const struct net_channel *ch = &net->chans[me->chans[i]];
-			if (ch->cln_state == CLN_CLOSED)
-				continue;
-			p = net_channel_peer(ch, node);
-		} else {
-			p = me->led.peers[i - me->nchans];
-		}
-		for (size_t k = 0; k < *n; k++)
-			dup |= v[k] == p;
-		if (!dup)
-			v[(*n)++] = p;
-	}
-	return v;
-}
-
 void sim_set_online(struct sim *sim, uint32_t node, bool online)
 {
 	struct net *net = sim->net;
@@ -652,7 +625,7 @@ void sim_set_online(struct sim *sim, uint32_t node, bool online)
 	if (node >= net->nnodes || n->connected == online)
 		return;
 	n->connected = online;
-	peers = peers_of(net, node, &np);
+	peers = net_node_peers(net, node, &np);
 	for (size_t i = 0; i < np; i++) {
 		struct lnd *pl = sim->lnds[peers[i]], *me = sim->lnds[node];
 		/* Back online, our nodes dial their channel peers. */

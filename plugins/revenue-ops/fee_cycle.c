@@ -1149,6 +1149,15 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 	j->items = xzalloc(sizeof(*j->items) * (v->nchans + 1));
 	st = xmalloc(sizeof(*st));
 	d = xmalloc(sizeof(*d));
+	/* The per-channel reads of the decisions under one read transaction
+	 * (the database's locks once per cycle, not per statement). */
+	if (!store_batch_begin(r->db, &err)) {
+		free(st);
+		free(d);
+		cycle_finish(j, err);
+		free(err);
+		return;
+	}
 	for (size_t i = 0; i < v->nchans; i++) {
 		const struct chan_info *ci = &v->chans[i];
 		struct fee_item *it;
@@ -1162,6 +1171,9 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 		it->old_fee = it->new_fee = ci->fee_ppm;
 		it->old_base = it->new_base = (int64_t)ci->fee_base_msat;
 		if (!decide_one(j, ci, st, d, &r->rng, NULL, &eng, &err)) {
+			char *e2 = NULL;
+			if (!store_batch_end(r->db, &e2))
+				free(e2);
 			free(st);
 			free(d);
 			j->n--;
@@ -1220,6 +1232,11 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 	}
 	free(st);
 	free(d);
+	if (!store_batch_end(r->db, &err)) {
+		cycle_finish(j, err);
+		free(err);
+		return;
+	}
 	if (j->live && cfg_b(&r->cfg, CFG_CLBOSS_ENABLED)) {
 		bool any = false;
 		for (size_t i = 0; i < j->n && !any; i++)

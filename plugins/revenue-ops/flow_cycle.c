@@ -604,8 +604,18 @@ static void flow_gathered(struct revenue *r, struct node_view *v,
 		return;
 	}
 	pipeline_reputation_params(&r->cfg, &rp);
-	if (!flow_compute(r, v, now, NULL, &run, &err))
+	/* Per-channel reads under one read transaction (the database's
+	 * locks once per cycle, not per statement). */
+	if (!store_batch_begin(r->db, &err))
 		goto fail_view;
+	if (!flow_compute(r, v, now, NULL, &run, &err)) {
+		char *e2 = NULL;
+		if (!store_batch_end(r->db, &e2))
+			free(e2);
+		goto fail_view;
+	}
+	if (!store_batch_end(r->db, &err))
+		goto fail_run;
 	for (size_t i = 0; i < run.n; i++) {
 		if (run.ch[i].ok)
 			nok++;

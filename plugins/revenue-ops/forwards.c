@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#define PAGE_LIMIT 1000
+#define PAGE_LIMIT 5000
 
 struct sync_waiter {
 	void (*done)(struct revenue *r, bool ok, void *arg);
@@ -486,4 +486,30 @@ bool forwards_totals(struct revenue *r, const char *scid, uint64_t since_sec,
 	}
 	store_done(st);
 	return true;
+}
+
+static int64_t count_of(struct revenue *r, const char *sql)
+{
+	char *err = NULL;
+	sqlite3_stmt *st = store_stmt(r->db, sql, &err);
+	int64_t n = -1;
+
+	if (!st) {
+		free(err);
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	store_done(st);
+	return n;
+}
+
+json_t *forwards_status_json(struct revenue *r)
+{
+	return json_pack("{s:I,s:I,s:b}", "stored",
+			 (json_int_t)count_of(r, "SELECT COUNT(*) FROM forwards"),
+			 "rolled_up_days",
+			 (json_int_t)count_of(r, "SELECT COUNT(DISTINCT day) "
+						 "FROM forward_daily"),
+			 "syncing", forwards_syncing(r));
 }

@@ -6,6 +6,7 @@
  * window count everything exactly once. */
 #ifndef HIVE_REVENUE_OPS_FORWARDS_H
 #define HIVE_REVENUE_OPS_FORWARDS_H
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,10 @@ void forwards_sync(struct revenue *r, void (*done)(struct revenue *r,
 		   void *arg);
 /* True while a sync is in flight (the simulator waits for it). */
 bool forwards_syncing(const struct revenue *r);
+
+/* {"stored": raw rows, "rolled_up_days": days kept as rollups,
+ * "syncing": a reconciliation is running} (new reference). */
+json_t *forwards_status_json(struct revenue *r);
 
 /* Roll up and delete raw forwards received before @cutoff_sec, in chunks,
  * each chunk one transaction. Returns false with *err on a database

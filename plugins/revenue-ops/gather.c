@@ -224,6 +224,28 @@ static void got_funds(struct rpc *rpc, const struct rpc_reply *reply,
 	(void)rpc;
 }
 
+/* Only what gather_parse_peerchannels reads: on a node with thousands of
+ * channels the full answer is megabytes, produced and parsed twice an
+ * hour. */
+static json_t *channels_filter(void)
+{
+	json_t *pol = json_pack("{s:b,s:b}", "fee_base_msat", 1,
+				"fee_proportional_millionths", 1);
+	return json_pack(
+			"{s:[{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,"
+			"s:b,s:b,s:b,s:b,s:b,s:b,s:{s:O,s:o},s:[{s:b}]}]}",
+			"channels", "short_channel_id", 1, "peer_id", 1,
+			"channel_id", 1, "state", 1, "opener", 1,
+			"peer_connected", 1, "private", 1, "total_msat", 1,
+			"to_us_msat", 1, "spendable_msat", 1,
+			"receivable_msat", 1, "fee_base_msat", 1,
+			"fee_proportional_millionths", 1,
+			"minimum_htlc_out_msat", 1, "maximum_htlc_out_msat", 1,
+			"our_max_htlc_value_in_flight_msat", 1,
+			"max_accepted_htlcs", 1, "updates", "local", pol,
+			"remote", pol, "htlcs", "amount_msat", 1);
+}
+
 void gather_node(struct revenue *r, const char *parent_id,
 		 void (*done)(struct revenue *r, struct node_view *v,
 			      const char *err, void *arg),
@@ -237,7 +259,10 @@ void gather_node(struct revenue *r, const char *parent_id,
 	g->arg = arg;
 	g->v = xzalloc(sizeof(*g->v));
 	g->pending = 4;
-	rpc_call(rpc, parent_id, "listpeerchannels", NULL, got_channels, g);
+	json_t *filter = channels_filter();
+	rpc_call_filtered(rpc, parent_id, "listpeerchannels", NULL, filter,
+			  got_channels, g);
+	json_decref(filter);
 	rpc_call(rpc, parent_id, "getinfo", NULL, got_info, g);
 	rpc_call(rpc, parent_id, "feerates",
 		 json_pack("{s:s}", "style", "perkb"), got_feerates, g);

@@ -7,6 +7,7 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/pipeline.h"
+#include "plugins/revenue-ops/forwards.h"
 #include "plugins/revenue-ops/revenue.h"
 #include "plugins/revenue-ops/rpc.h"
 #include <string.h>
@@ -53,6 +54,7 @@ static void status_channels(struct rpc *rpc, const struct rpc_reply *reply,
 		(json_int_t)(now - r->started_at), "channel_states",
 		"recent_fee_changes", "recent_rebalances");
 	pipeline_status_fields(r, res);
+	json_object_set_new(res, "forwards", forwards_status_json(r));
 	command_ok(cmd, res);
 	(void)rpc;
 }
