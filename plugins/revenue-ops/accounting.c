@@ -1225,10 +1225,13 @@ struct snap_run {
 	size_t jobs;
 };
 
+/* One snapshot per UTC day: the next run is ten minutes after the coming
+ * midnight (a fixed period with jitter would sometimes land twice in one
+ * day and skip the next). */
 static uint64_t snapshot_interval(const struct revenue *r)
 {
-	(void)r;
-	return ACCT_DAY;
+	uint64_t now = clock_wall_sec(plugin_clock(r->plugin));
+	return ACCT_DAY - now % ACCT_DAY + 600;
 }
 
 bool acct_lifetime_costs(struct revenue *r, const struct acct_live *v,
@@ -1416,7 +1419,6 @@ static const struct cycle_def snapshot_cycle = {
     .run = snapshot_run,
     .start_delay_sec = 300,
     .interval_sec = snapshot_interval,
-    .jitter = 0.1,
 };
 
 /* ---- start and stop ---- */

@@ -171,6 +171,8 @@ char *config_cross_check(const struct ro_config *c, enum cfg_key k,
 		{CFG_SINK_THRESHOLD, CFG_SOURCE_THRESHOLD, true},
 		{CFG_DAILY_BUDGET_SATS, CFG_WEEKLY_BUDGET_SATS, false},
 		{CFG_REBALANCE_MIN_AMOUNT, CFG_REBALANCE_MAX_AMOUNT, false},
+		{CFG_FEE_MIN_OBSERVATION_HOURS, CFG_FEE_MAX_OBSERVATION_HOURS,
+		 false},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {

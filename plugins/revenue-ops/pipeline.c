@@ -127,6 +127,13 @@ void pipeline_fee_params(const struct ro_config *c, struct fee_ctl_params *p)
 	p->decay_hours = (double)cfg_i(c, CFG_THOMPSON_OBSERVATION_DECAY_HOURS);
 	p->max_observations = (uint32_t)cfg_i(c, CFG_THOMPSON_MAX_OBSERVATIONS);
 	p->min_observations = (uint32_t)cfg_i(c, CFG_THOMPSON_MIN_OBSERVATIONS);
+	/* At most ~2 channel_updates per channel per day: the network
+	 * rate-limits and penalises chatty nodes, and a fee needs hours of
+	 * traffic before its revenue says anything. */
+	p->min_observation_sec =
+	    (uint64_t)cfg_i(c, CFG_FEE_MIN_OBSERVATION_HOURS) * 3600;
+	p->max_observation_sec =
+	    (uint64_t)cfg_i(c, CFG_FEE_MAX_OBSERVATION_HOURS) * 3600;
 	p->reputation_enabled = cfg_b(c, CFG_ENABLE_REPUTATION);
 	p->aimd_failure_threshold =
 	    (uint32_t)cfg_i(c, CFG_AIMD_FAILURE_THRESHOLD);
