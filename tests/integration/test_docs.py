@@ -25,6 +25,11 @@ for plugin in ("cl-revenue-ops", "cl-hive"):
     t.ok(not missing, "%s: every method listed" % plugin, missing)
     t.ok(all(r.get("usage") is not None and r.get("description") for r in m["rpcmethods"]),
          "%s: every method has usage and description" % plugin)
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    missing = [o["name"] for o in m["options"] if "`%s`" % o["name"] not in readme] + \
+        [r["name"] for r in m["rpcmethods"] if "`%s`" % r["name"] not in readme]
+    t.ok(not missing, "%s: README lists every option and method" % plugin,
+         "run scripts/gen-option-docs; missing: %s" % missing[:10])
     t.ok(m.get("nonnumericids") is True and m.get("dynamic") is True,
          "%s: nonnumericids and dynamic declared" % plugin)
 t.done()
