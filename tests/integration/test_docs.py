@@ -30,6 +30,10 @@ for plugin in ("cl-revenue-ops", "cl-hive"):
         [r["name"] for r in m["rpcmethods"] if "`%s`" % r["name"] not in readme]
     t.ok(not missing, "%s: README lists every option and method" % plugin,
          "run scripts/gen-option-docs; missing: %s" % missing[:10])
+    hooks = [h["name"] if isinstance(h, dict) else h for h in m.get("hooks", [])]
+    t.ok("htlc_accepted" not in hooks,
+         "%s: no htlc_accepted hook (a no-op hook would hold every HTLC; defect 42)" % plugin,
+         hooks)
     t.ok(m.get("nonnumericids") is True and m.get("dynamic") is True,
          "%s: nonnumericids and dynamic declared" % plugin)
 t.done()

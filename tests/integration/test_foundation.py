@@ -72,6 +72,16 @@ def basic(t):
         a.call("setconfig", {"config": "hive-max-members", "val": "60"})
         t.eq(a.call("hive-status")["limits"]["max_members"], 60, "cl-hive setconfig applied")
 
+        # An override wins over setconfig, and setconfig says so instead of
+        # being silently undone later (defect 22).
+        a.call("revenue-config", ["set", "max_fee_ppm", "3500"])
+        t.raises(lambda: a.call("setconfig", {"config": "revenue-ops-max-fee-ppm", "val": "3000"}),
+                 -32602, "setconfig on an overridden option refused, naming the override",
+                 "revenue-config override")
+        t.eq(a.call("revenue-config", ["get", "max_fee_ppm"])["value"], 3500,
+             "the override still applies")
+        a.call("revenue-config", ["reset", "max_fee_ppm"])
+
         # reset restores the option/default value in memory at once.
         r = a.call("revenue-config", ["reset", "min_fee_ppm"])
         t.eq((r["new_value"], r["source"]), (10, "default"), "config reset restores the default at once")
@@ -88,6 +98,16 @@ def basic(t):
         rh = a.call("revenue-hive-status")
         t.eq((rh["cl_hive_available"], rh["mode"]), (False, "standalone"), "without cl-hive: standalone")
         t.raises(lambda: a.call("hive-status"), -32601, "hive-status gone after stop")
+        # A plugin whose name merely contains "cl-hive" is not cl-hive
+        # (defect 41: identity by substring).
+        import shutil, stat
+        impostor = os.path.join(s.dir, "my-cl-hive-tools")
+        shutil.copy(os.path.join(os.path.dirname(__file__), "fixtures", "bad-plugin.py"), impostor)
+        os.chmod(impostor, os.stat(impostor).st_mode | stat.S_IEXEC)
+        a.call("plugin", ["start", impostor])
+        rh = a.call("revenue-hive-status")
+        t.eq(rh["cl_hive_available"], False, "a plugin named my-cl-hive-tools is not taken for cl-hive")
+        a.call("plugin", ["stop", "my-cl-hive-tools"])
         r = a.call("plugin", ["start", os.path.join(BUILD, "cl-hive")])
         t.ok(any(p["name"].endswith("/cl-hive") and p["active"] for p in r["plugins"]),
              "plugin start cl-hive at runtime", r)
