@@ -128,6 +128,10 @@ struct lnd {
 	uint64_t now_ms;
 	bool stopped;
 	FILE *notify_log;
+	/* Injected failures (dev-sim-fail): method -> {count, code,
+	 * message}. Lets tests see what a plugin does when lightningd
+	 * refuses a call. */
+	json_t *faults;
 	void *ext;
 	void (*ext_destroy)(void *ext);
 };
@@ -1387,6 +1391,23 @@ void lnd_setconfig_req(struct lnd_req *req, const char *name,
 	free(text);
 }
 
+/* ---------- injected failures ---------- */
+
+void lnd_inject_fault(struct lnd *lnd, const char *method, int64_t count,
+		      int code, const char *message)
+{
+	if (!lnd->faults)
+		lnd->faults = json_object();
+	if (count <= 0) {
+		json_object_del(lnd->faults, method);
+		return;
+	}
+	json_object_set_new(lnd->faults, method,
+			    json_pack("{s:I,s:i,s:s}", "count",
+				      (json_int_t)count, "code", code,
+				      "message", message));
+}
+
 /* ---------- dispatch of client requests ---------- */
 
 static struct lplugin *method_owner(struct lnd *lnd, const char *method)
@@ -1410,7 +1431,21 @@ static void dispatch(struct lnd *lnd, struct lnd_req *req,
 	struct lplugin *pl;
 	char *idtext;
 	const struct lnd_method *m = lnd_find_method(req->method);
+	json_t *fault = json_object_get(lnd->faults, req->method);
 
+	if (fault) {
+		int64_t left = json_integer_value(json_object_get(fault, "count"));
+		int code = (int)json_integer_value(json_object_get(fault, "code"));
+		char *msg = xstrdup(json_str(fault, "message"));
+		if (left <= 1)
+			json_object_del(lnd->faults, req->method);
+		else
+			json_object_set_new(fault, "count",
+					    json_integer(left - 1));
+		lnd_req_fail(req, code, "%s", msg);
+		free(msg);
+		return;
+	}
 	if (m) {
 		m->fn(req, params);
 		return;
@@ -1918,6 +1953,7 @@ void lnd_free(struct lnd *lnd)
 		unlink(lnd->sock_path);
 	}
 	u64map_free(lnd->pending);
+	json_decref(lnd->faults);
 	if (lnd->log)
 		fclose(lnd->log);
 	if (lnd->notify_log)

@@ -116,6 +116,13 @@ const char *lnd_plugin_failure(const struct lnd *lnd);
 void lnd_set_ext(struct lnd *lnd, void *ext, void (*destroy)(void *ext));
 void *lnd_ext(const struct lnd *lnd);
 
+/* Make the next @count calls of @method (builtin or plugin) fail with
+ * @code and @message, as lightningd refusing it would (count 0 clears).
+ * For tests of how plugins handle errors; reached through the
+ * dev-sim-fail method. */
+void lnd_inject_fault(struct lnd *lnd, const char *method, int64_t count,
+		      int code, const char *message);
+
 /* Count of setchannel calls that changed a value. */
 uint64_t lnd_fee_updates(const struct lnd *lnd);
 

@@ -1005,6 +1005,35 @@ static void m_notifications(struct lnd_req *req, const json_t *params)
 	lnd_req_ok(req, json_object());
 }
 
+/* dev-sim-fail method [count] [code] [message]: the next calls of a
+ * method fail as if lightningd refused them (tests of error handling). */
+static void m_dev_sim_fail(struct lnd_req *req, const json_t *params)
+{
+	static const char *const names[] = {"method", "count", "code",
+					    "message", NULL};
+	const char *method = meth_param_str(params, 0, "method");
+	const json_t *jc = meth_param(params, 1, "count");
+	const json_t *jcode = meth_param(params, 2, "code");
+	const char *message = meth_param_str(params, 3, "message");
+
+	if (!meth_check_names(req, params, names))
+		return;
+	if (!method || (jc && !json_is_integer(jc)) ||
+	    (jcode && !json_is_integer(jcode))) {
+		lnd_req_fail(req, ERR_INVALID_PARAMS,
+			     "usage: dev-sim-fail method [count] [code] "
+			     "[message]");
+		return;
+	}
+	lnd_inject_fault(lnd_req_node(req), method,
+			 jc ? json_integer_value(jc) : 1,
+			 jcode ? (int)json_integer_value(jcode) : ERR_LIGHTNINGD,
+			 message ? message : "injected failure");
+	lnd_req_ok(req, json_pack("{s:s,s:I}", "method", method, "count",
+				  (json_int_t)(jc ? json_integer_value(jc)
+						  : 1)));
+}
+
 const struct lnd_method meth_core[] = {
 	{"getinfo", m_getinfo, "", "Show information about this node."},
 	{"listpeerchannels", m_listpeerchannels, "[id] [short_channel_id]",
@@ -1017,6 +1046,8 @@ const struct lnd_method meth_core[] = {
 	{"plugin", m_plugin, "subcommand [plugin] [options]",
 	 "Start, stop or list plugins."},
 	{"help", m_help, "[command]", "List available commands."},
+	{"dev-sim-fail", m_dev_sim_fail, "method [count] [code] [message]",
+	 "Make the next calls of a method fail (simulator only)."},
 	{"notifications", m_notifications, "enable",
 	 "Enable or disable notifications on this connection."},
 	{"setconfig", m_setconfig, "config [val] [transient]",

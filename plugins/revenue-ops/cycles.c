@@ -117,6 +117,11 @@ const char *cycle_name(const struct cycle *c)
 	return c->def->name;
 }
 
+const char *cycle_last_error(const struct cycle *c)
+{
+	return c->last_error;
+}
+
 uint64_t cycle_runs(const struct cycle *c)
 {
 	return c->runs;

@@ -38,6 +38,8 @@ void cycle_stop(struct cycle *c);
  *  last_error, next_run} (new reference). */
 json_t *cycle_status_json(const struct cycle *c);
 const char *cycle_name(const struct cycle *c);
+/* The last run's error, or NULL if it succeeded (or never ran). */
+const char *cycle_last_error(const struct cycle *c);
 uint64_t cycle_runs(const struct cycle *c);
 
 #endif

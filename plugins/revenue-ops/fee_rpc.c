@@ -428,7 +428,21 @@ static void wake_fee_done(struct revenue *r, void *arg)
 {
 	struct command *cmd = arg;
 	const struct fee_cycle_summary *s = &r->pipe->summary;
-	json_t *res = json_pack(
+	const char *flow_err = cycle_last_error(r->pipe->flow);
+	const char *fee_err = cycle_last_error(r->pipe->fee);
+	json_t *res;
+
+	/* A cycle that could not run (lightningd refused a call, the
+	 * database failed) is an error for the caller, not an "ok". */
+	if (flow_err || fee_err) {
+		command_fail(cmd, ERR_RPC_FAILED, NULL, "%s%s%s%s%s",
+			     flow_err ? "flow cycle: " : "",
+			     flow_err ? flow_err : "",
+			     flow_err && fee_err ? "; " : "",
+			     fee_err ? "fee cycle: " : "", fee_err ? fee_err : "");
+		return;
+	}
+	res = json_pack(
 	    "{s:s,s:i,s:s,s:b,s:b,s:o}", "status", "ok", "channels_woken",
 	    s->evaluated, "message",
 	    s->safety_block ? "flow and fee cycles ran; fee changes were "
