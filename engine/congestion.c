@@ -1,5 +1,6 @@
 /* HTLC-slot congestion and scarcity; see congestion.h. */
 #include "engine/congestion.h"
+#include "engine/num.h"
 #include <math.h>
 
 void congestion_params_default(struct congestion_params *p)
@@ -14,11 +15,6 @@ void congestion_params_default(struct congestion_params *p)
 	p->scarcity_threshold = 0.35;
 	p->scarcity_max_extra = 2.0;
 	p->rebalance_guard_util = 0.6;
-}
-
-static double clampd(double x, double lo, double hi)
-{
-	return x < lo ? lo : x > hi ? hi : x;
 }
 
 static double htlc_weight(const struct congestion_params *p,

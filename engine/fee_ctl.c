@@ -28,6 +28,7 @@
  *    The reference's per-context means shrink their std to 10 ppm within
  *    a hundred updates and stop exploring, and fragment the evidence. */
 #include "engine/fee_ctl.h"
+#include "engine/num.h"
 #include <math.h>
 #include <string.h>
 
@@ -262,16 +263,6 @@ void fee_ctl_state_adopt(struct fee_ctl_state *st, int64_t fee_ppm,
 }
 
 /* ---- small helpers ---- */
-
-static double clampd(double x, double lo, double hi)
-{
-	return x < lo ? lo : x > hi ? hi : x;
-}
-
-static int64_t clampi(int64_t x, int64_t lo, int64_t hi)
-{
-	return x < lo ? lo : x > hi ? hi : x;
-}
 
 static int64_t max64(int64_t a, int64_t b)
 {

@@ -1,6 +1,7 @@
 /* Flow analysis: source / sink / balanced classification with hysteresis,
  * adaptive EMA, velocity, confidence and roles; see flow.h. */
 #include "engine/flow.h"
+#include "engine/num.h"
 #include <math.h>
 
 const char *flow_class_name(enum flow_class c)
@@ -86,11 +87,6 @@ void flow_state_init(struct flow_state *st)
 	st->last_ratio = 0;
 	st->last_velocity = 0;
 	st->last_ratio_sec = 0;
-}
-
-static double clampd(double x, double lo, double hi)
-{
-	return x < lo ? lo : x > hi ? hi : x;
 }
 
 static const char basis_ratio[] = "ratio";

@@ -1,6 +1,7 @@
 /* Kalman flow filter; see kalman.h for the model. Constant-velocity
  * dynamics with F = [[1, dt], [0, 1]] and observation H = [1, 0]. */
 #include "engine/kalman.h"
+#include "engine/num.h"
 #include <math.h>
 
 void kalman_params_default(struct kalman_params *p)
@@ -22,11 +23,6 @@ void kalman_params_default(struct kalman_params *p)
 	p->first_dt_hours = 24;
 	p->max_dt_hours = 168;
 	p->regime_sigma = 2.5;
-}
-
-static double clampd(double x, double lo, double hi)
-{
-	return x < lo ? lo : x > hi ? hi : x;
 }
 
 /* The velocity is bounded, so a variance beyond the bound squared says
