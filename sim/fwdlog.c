@@ -12,6 +12,7 @@ void fwdlog_init(struct fwdlog *l)
 void fwdlog_free(struct fwdlog *l)
 {
 	free(l->v);
+	free(l->updates);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -39,7 +40,32 @@ struct fwd *fwdlog_resolve(struct fwdlog *l, uint64_t created_index,
 	f->status = status;
 	f->resolved_ms = resolved_ms;
 	f->updated_index = l->next_updated_index++;
+	xgrow(&l->updates, &l->capupdates, l->nupdates + 1,
+	      sizeof(*l->updates));
+	l->updates[l->nupdates++] =
+	    (struct fwd_update){f->updated_index, created_index};
 	return f;
+}
+
+const struct fwd *fwdlog_update_at(const struct fwdlog *l, size_t k)
+{
+	const struct fwd *f = &l->v[l->updates[k].created_index - 1];
+
+	return f->updated_index == l->updates[k].updated_index ? f : NULL;
+}
+
+size_t fwdlog_updates_from(const struct fwdlog *l, uint64_t start)
+{
+	size_t lo = 0, hi = l->nupdates;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->updates[mid].updated_index < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 const char *fwd_status_name(enum fwd_status s)

@@ -28,8 +28,14 @@ struct fwd {
 };
 
 struct fwdlog {
-	struct fwd *v;
+	struct fwd *v; /* in created_index order: v[i] has i + 1 */
 	size_t n, cap;
+	/* created_index of each update, in updated_index order, so a
+	 * listforwards page by updated_index starts without a scan. */
+	struct fwd_update {
+		uint64_t updated_index, created_index;
+	} *updates;
+	size_t nupdates, capupdates;
 	uint64_t next_updated_index;
 	uint64_t next_htlc_id;
 };
@@ -43,6 +49,11 @@ struct fwd *fwdlog_add(struct fwdlog *l, const struct fwd *f);
  * a new updated_index. Returns it, or NULL if unknown. */
 struct fwd *fwdlog_resolve(struct fwdlog *l, uint64_t created_index,
 			   enum fwd_status status, uint64_t resolved_ms);
+/* The forward updated at position @k of l->updates (in updated_index
+ * order), or NULL when it changed again since. */
+const struct fwd *fwdlog_update_at(const struct fwdlog *l, size_t k);
+/* The first position of l->updates with an updated_index >= @start. */
+size_t fwdlog_updates_from(const struct fwdlog *l, uint64_t start);
 const char *fwd_status_name(enum fwd_status s);
 
 #endif

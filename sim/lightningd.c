@@ -208,6 +208,7 @@ void lnd_count_fee_update(struct lnd *lnd) { lnd->fee_updates++; }
 const char *lnd_plugin_failure(const struct lnd *lnd) { return lnd->failure; }
 struct lnd *lnd_req_node(const struct lnd_req *req) { return req->lnd; }
 const char *lnd_req_method(const struct lnd_req *req) { return req->method; }
+const json_t *lnd_req_filter(const struct lnd_req *req) { return req->filter; }
 
 void lnd_set_ext(struct lnd *lnd, void *ext, void (*destroy)(void *ext))
 {
@@ -276,7 +277,7 @@ static void req_send(struct lnd_req *req, json_t *msg)
 /* lightningd's result filter: keep members whose filter is true (or an
  * object, recursively); an array's filter is its first element, applied
  * to every element. */
-static json_t *apply_filter(json_t *v, const json_t *filter)
+json_t *lnd_filter(json_t *v, const json_t *filter)
 {
 	if (json_is_object(filter) && json_is_object(v)) {
 		json_t *out = json_object();
@@ -290,7 +291,7 @@ static json_t *apply_filter(json_t *v, const json_t *filter)
 				json_object_set(out, k, m);
 			else if (json_is_object(f) || json_is_array(f))
 				json_object_set_new(out, k,
-						    apply_filter(m, f));
+						    lnd_filter(m, f));
 		}
 		return out;
 	}
@@ -301,7 +302,7 @@ static json_t *apply_filter(json_t *v, const json_t *filter)
 		json_t *e;
 		json_array_foreach(v, i, e)
 			json_array_append_new(
-				out, apply_filter(e, json_array_get(filter, 0)));
+				out, lnd_filter(e, json_array_get(filter, 0)));
 		return out;
 	}
 	return json_incref(v);
@@ -310,10 +311,15 @@ static json_t *apply_filter(json_t *v, const json_t *filter)
 void lnd_req_ok(struct lnd_req *req, json_t *result)
 {
 	if (req->filter) {
-		json_t *f = apply_filter(result, req->filter);
+		json_t *f = lnd_filter(result, req->filter);
 		json_decref(result);
 		result = f;
 	}
+	lnd_req_ok_filtered(req, result);
+}
+
+void lnd_req_ok_filtered(struct lnd_req *req, json_t *result)
+{
 	req_send(req, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id",
 				req->id, "result", result));
 }

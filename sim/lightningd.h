@@ -129,8 +129,17 @@ uint64_t lnd_fee_updates(const struct lnd *lnd);
 /* ----- for sim/methods.c ----- */
 struct lnd *lnd_req_node(const struct lnd_req *req);
 const char *lnd_req_method(const struct lnd_req *req);
+/* The request's result filter (lightningd's "filter"), or NULL; borrowed.
+ * lnd_req_ok applies it to every result; a method with a large answer
+ * reads it to build only what the filter keeps. */
+const json_t *lnd_req_filter(const struct lnd_req *req);
 /* Finish a request (result stolen). Frees @req. */
 void lnd_req_ok(struct lnd_req *req, json_t *result);
+/* The same for a result the method built already filtered (see
+ * lnd_req_filter): sent as it is, not filtered again. */
+void lnd_req_ok_filtered(struct lnd_req *req, json_t *result);
+/* lightningd's result filter @filter applied to @v (new reference). */
+json_t *lnd_filter(json_t *v, const json_t *filter);
 void lnd_req_fail(struct lnd_req *req, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Fail with an error "data" object (stolen), as sendpay's failures carry

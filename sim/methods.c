@@ -254,20 +254,81 @@ bool meth_pagination(struct lnd_req *req, const json_t *params,
 	return true;
 }
 
+bool meth_wants(const json_t *f, const char *key)
+{
+	const json_t *m;
+
+	/* As lnd_req_ok applies it: an object filter keeps the members it
+	 * marks true or describes; anything else keeps everything. */
+	if (!json_is_object(f))
+		return true;
+	m = json_object_get(f, key);
+	return json_is_true(m) || json_is_object(m) || json_is_array(m);
+}
+
+const json_t *meth_filter_sub(const json_t *f, const char *key, bool array)
+{
+	const json_t *m = json_is_object(f) ? json_object_get(f, key) : NULL;
+
+	if (array)
+		return json_is_array(m) && json_array_size(m) == 1
+			       ? json_array_get(m, 0)
+			       : NULL;
+	return json_is_object(m) ? m : NULL;
+}
+
 static uint64_t reserve_msat(const struct net_channel *ch)
 {
 	/* 1% of capacity, as lightningd negotiates by default. */
 	return ch->capacity_sat * 10;
 }
 
-static json_t *policy_json(const struct chan_policy *p)
+/* Members of a listed object, each only if the result filter @f (NULL:
+ * none) keeps it. */
+static void put_int(json_t *o, const json_t *f, const char *key,
+		    json_int_t v)
 {
-	return json_pack("{s:I,s:I,s:i,s:I,s:i}", "htlc_minimum_msat",
-			 (json_int_t)p->htlc_min_msat, "htlc_maximum_msat",
-			 (json_int_t)p->htlc_max_msat, "cltv_expiry_delta",
-			 p->cltv_delta, "fee_base_msat",
-			 (json_int_t)p->base_msat, "fee_proportional_millionths",
-			 (int)p->ppm);
+	if (meth_wants(f, key))
+		json_object_set_new(o, key, json_integer(v));
+}
+
+static void put_str(json_t *o, const json_t *f, const char *key,
+		    const char *v)
+{
+	if (meth_wants(f, key))
+		json_object_set_new(o, key, json_string(v));
+}
+
+static void put_bool(json_t *o, const json_t *f, const char *key, bool v)
+{
+	if (meth_wants(f, key))
+		json_object_set_new(o, key, json_boolean(v));
+}
+
+/* A nested member (@v stolen, built only when meth_wants said so),
+ * filtered inside as @f says. */
+static void put_json(json_t *o, const json_t *f, const char *key, json_t *v)
+{
+	const json_t *sub = json_is_object(f) ? json_object_get(f, key) : NULL;
+
+	if (json_is_object(sub) || json_is_array(sub)) {
+		json_t *kept = lnd_filter(v, sub);
+		json_decref(v);
+		v = kept;
+	}
+	json_object_set_new(o, key, v);
+}
+
+static json_t *policy_json(const struct chan_policy *p, const json_t *f)
+{
+	json_t *o = json_object();
+
+	put_int(o, f, "htlc_minimum_msat", (json_int_t)p->htlc_min_msat);
+	put_int(o, f, "htlc_maximum_msat", (json_int_t)p->htlc_max_msat);
+	put_int(o, f, "cltv_expiry_delta", p->cltv_delta);
+	put_int(o, f, "fee_base_msat", (json_int_t)p->base_msat);
+	put_int(o, f, "fee_proportional_millionths", (json_int_t)p->ppm);
+	return o;
 }
 
 /* The daemon that owns a channel in each state (listpeerchannels'
@@ -381,7 +442,7 @@ static json_t *state_changes_json(const struct net_channel *ch, int us)
  * one by one: list that many, sharing the total, so plugins see the slot
  * and value pressure a real node shows. */
 static json_t *htlcs_json(const struct net *net, const struct net_channel *ch,
-			  int us)
+			  int us, const json_t *f)
 {
 	json_t *arr = json_array();
 
@@ -391,29 +452,32 @@ static json_t *htlcs_json(const struct net *net, const struct net_channel *ch,
 		for (uint16_t i = 0; i < n; i++) {
 			char hash[65];
 			uint64_t amt = total / n + (i == 0 ? total % n : 0);
+			json_t *o = json_object();
 			snprintf(hash, sizeof(hash),
 				 "%016llx%016llx%016llx%016llx",
 				 (unsigned long long)ch->idx,
 				 (unsigned long long)side,
 				 (unsigned long long)i,
 				 (unsigned long long)net->now_sec);
-			json_array_append_new(
-				arr,
-				json_pack("{s:s,s:i,s:I,s:i,s:s,s:s}",
-					  "direction", side == us ? "out" : "in",
-					  "id", (int)i, "amount_msat",
-					  (json_int_t)amt, "expiry",
-					  (int)(net->height + 144), "payment_hash",
-					  hash, "state",
-					  side == us ? "SENT_ADD_ACK_REVOCATION"
-						     : "RCVD_ADD_ACK_REVOCATION"));
+			put_str(o, f, "direction", side == us ? "out" : "in");
+			put_int(o, f, "id", i);
+			put_int(o, f, "amount_msat", (json_int_t)amt);
+			put_int(o, f, "expiry", net->height + 144);
+			put_str(o, f, "payment_hash", hash);
+			put_str(o, f, "state",
+				side == us ? "SENT_ADD_ACK_REVOCATION"
+					   : "RCVD_ADD_ACK_REVOCATION");
+			json_array_append_new(arr, o);
 		}
 	}
 	return arr;
 }
 
+/* One listpeerchannels entry, as the result filter of an entry @f (NULL:
+ * none) keeps it. On a node with thousands of channels this runs
+ * thousands of times per call: what the filter drops is never built. */
 static json_t *peerchannel_json(struct net *net, const struct net_channel *ch,
-				uint32_t me)
+				uint32_t me, const json_t *f)
 {
 	int us = net_channel_side(ch, me), them = 1 - us;
 	const struct net_node *peer = &net->nodes[ch->node[them]];
@@ -430,114 +494,115 @@ static json_t *peerchannel_json(struct net *net, const struct net_channel *ch,
 	uint64_t min_us = ch->min_msat[us] < to_us ? ch->min_msat[us] : to_us;
 	uint64_t max_us = ch->max_msat[us] > to_us ? ch->max_msat[us] : to_us;
 	const char *owner = state_owner(ch->cln_state);
-	uint32_t feerate = chain_rate_perkw(net, RATE_UNILATERAL_ANCHOR);
-	char *status;
-	json_t *o;
+	json_t *o = json_object();
 
-	o = json_pack("{s:s,s:b}", "peer_id", peer->key.id_hex,
-		      "peer_connected", peer->connected);
+	put_str(o, f, "peer_id", peer->key.id_hex);
+	put_bool(o, f, "peer_connected", peer->connected);
 	if (peer->connected)
-		json_object_set_new(o, "reestablished", json_true());
-	json_object_set_new(o, "state",
-			    json_string(cln_state_name(ch->cln_state)));
-	json_object_set_new(o, "channel_type",
-			    json_pack("{s:[i,i],s:[s,s]}", "bits", 12, 22,
-				      "names", "static_remotekey/even",
-				      "anchors/even"));
-	json_object_set_new(o, "updates",
-			    json_pack("{s:o,s:o}", "local",
-				      policy_json(&ch->pol[us]), "remote",
-				      policy_json(&ch->pol[them])));
-	json_object_set_new(o, "ignore_fee_limits", json_false());
-	json_object_set_new(o, "lost_state", json_false());
-	json_object_set_new(o, "feerate",
-			    json_pack("{s:i,s:i}", "perkw", (int)feerate,
-				      "perkb", (int)feerate * 4));
+		put_bool(o, f, "reestablished", true);
+	put_str(o, f, "state", cln_state_name(ch->cln_state));
+	if (meth_wants(f, "channel_type"))
+		put_json(o, f, "channel_type",
+			 json_pack("{s:[i,i],s:[s,s]}", "bits", 12, 22,
+				   "names", "static_remotekey/even",
+				   "anchors/even"));
+	if (meth_wants(f, "updates")) {
+		const json_t *fu = meth_filter_sub(f, "updates", false);
+		json_t *u = json_object();
+		if (meth_wants(fu, "local"))
+			json_object_set_new(
+				u, "local",
+				policy_json(&ch->pol[us],
+					    meth_filter_sub(fu, "local", false)));
+		if (meth_wants(fu, "remote"))
+			json_object_set_new(
+				u, "remote",
+				policy_json(&ch->pol[them],
+					    meth_filter_sub(fu, "remote", false)));
+		json_object_set_new(o, "updates", u);
+	}
+	put_bool(o, f, "ignore_fee_limits", false);
+	put_bool(o, f, "lost_state", false);
+	if (meth_wants(f, "feerate")) {
+		uint32_t feerate =
+			chain_rate_perkw(net, RATE_UNILATERAL_ANCHOR);
+		put_json(o, f, "feerate",
+			 json_pack("{s:i,s:i}", "perkw", (int)feerate, "perkb",
+				   (int)feerate * 4));
+	}
 	if (owner)
-		json_object_set_new(o, "owner", json_string(owner));
+		put_str(o, f, "owner", owner);
 	/* The scid exists once the funding tx is in a block. */
 	if (net_channel_mined(net, ch)) {
-		json_object_set_new(o, "short_channel_id",
-				    json_string(ch->scid));
-		json_object_set_new(o, "direction", json_integer(us));
+		put_str(o, f, "short_channel_id", ch->scid);
+		put_int(o, f, "direction", us);
 	}
-	json_object_set_new(o, "channel_id", json_string(ch->channel_id));
-	json_object_set_new(o, "funding_txid", json_string(ch->funding_txid));
-	json_object_set_new(o, "funding_outnum",
-			    json_integer(ch->funding_outnum));
-	json_object_set_new(o, "private", json_boolean(ch->private_chan));
-	json_object_set_new(o, "opener",
-			    json_string(ch->opener == us ? "local" : "remote"));
+	put_str(o, f, "channel_id", ch->channel_id);
+	put_str(o, f, "funding_txid", ch->funding_txid);
+	put_int(o, f, "funding_outnum", ch->funding_outnum);
+	put_bool(o, f, "private", ch->private_chan);
+	put_str(o, f, "opener", ch->opener == us ? "local" : "remote");
 	if (ch->closer >= 0)
-		json_object_set_new(o, "closer",
-				    json_string(ch->closer == us ? "local"
-								 : "remote"));
-	json_object_set_new(o, "features",
-			    json_pack("[s,s]", "option_static_remotekey",
-				      "option_anchors"));
-	json_object_set_new(
-		o, "funding",
-		json_pack("{s:I,s:I,s:I}", "local_funds_msat",
-			  (json_int_t)(ch->opener == us ? total : 0),
-			  "remote_funds_msat",
-			  (json_int_t)(ch->opener == us ? 0 : total),
-			  "pushed_msat", (json_int_t)ch->push_msat));
-	json_object_set_new(o, "to_us_msat", json_integer((json_int_t)to_us));
-	json_object_set_new(o, "min_to_us_msat",
-			    json_integer((json_int_t)min_us));
-	json_object_set_new(o, "max_to_us_msat",
-			    json_integer((json_int_t)max_us));
-	json_object_set_new(o, "total_msat", json_integer((json_int_t)total));
-	json_object_set_new(o, "fee_base_msat",
-			    json_integer((json_int_t)ch->pol[us].base_msat));
-	json_object_set_new(o, "fee_proportional_millionths",
-			    json_integer(ch->pol[us].ppm));
-	json_object_set_new(o, "dust_limit_msat", json_integer(546000));
-	json_object_set_new(o, "their_max_htlc_value_in_flight_msat",
-			    json_integer((json_int_t)total));
-	json_object_set_new(o, "our_max_htlc_value_in_flight_msat",
-			    json_integer((json_int_t)total));
-	json_object_set_new(o, "their_reserve_msat",
-			    json_integer((json_int_t)res));
-	json_object_set_new(o, "our_reserve_msat", json_integer((json_int_t)res));
-	json_object_set_new(o, "spendable_msat",
-			    json_integer((json_int_t)spendable));
-	json_object_set_new(o, "receivable_msat",
-			    json_integer((json_int_t)receivable));
-	json_object_set_new(o, "minimum_htlc_in_msat",
-			    json_integer((json_int_t)ch->pol[them].htlc_min_msat));
-	json_object_set_new(o, "minimum_htlc_out_msat",
-			    json_integer((json_int_t)ch->pol[us].htlc_min_msat));
-	json_object_set_new(o, "maximum_htlc_out_msat",
-			    json_integer((json_int_t)ch->pol[us].htlc_max_msat));
-	json_object_set_new(o, "their_to_self_delay", json_integer(144));
-	json_object_set_new(o, "our_to_self_delay", json_integer(144));
-	json_object_set_new(o, "max_accepted_htlcs",
-			    json_integer(ch->max_htlcs[us]));
-	json_object_set_new(o, "state_changes", state_changes_json(ch, us));
-	status = state_status(net, ch);
-	json_object_set_new(o, "status", json_pack("[s]", status));
-	free(status);
-	json_object_set_new(o, "in_payments_offered",
-			    json_integer(ch->in_payments_offered[us]));
-	json_object_set_new(o, "in_offered_msat",
-			    json_integer((json_int_t)ch->in_offered_msat[us]));
-	json_object_set_new(o, "in_payments_fulfilled",
-			    json_integer(ch->in_payments_fulfilled[us]));
-	json_object_set_new(o, "in_fulfilled_msat",
-			    json_integer((json_int_t)ch->in_fulfilled_msat[us]));
-	json_object_set_new(o, "out_payments_offered",
-			    json_integer(ch->out_payments_offered[us]));
-	json_object_set_new(o, "out_offered_msat",
-			    json_integer((json_int_t)ch->out_offered_msat[us]));
-	json_object_set_new(o, "out_payments_fulfilled",
-			    json_integer(ch->out_payments_fulfilled[us]));
-	json_object_set_new(o, "out_fulfilled_msat",
-			    json_integer((json_int_t)ch->out_fulfilled_msat[us]));
+		put_str(o, f, "closer", ch->closer == us ? "local" : "remote");
+	if (meth_wants(f, "features"))
+		put_json(o, f, "features",
+			 json_pack("[s,s]", "option_static_remotekey",
+				   "option_anchors"));
+	if (meth_wants(f, "funding"))
+		put_json(o, f, "funding",
+			 json_pack("{s:I,s:I,s:I}", "local_funds_msat",
+				   (json_int_t)(ch->opener == us ? total : 0),
+				   "remote_funds_msat",
+				   (json_int_t)(ch->opener == us ? 0 : total),
+				   "pushed_msat", (json_int_t)ch->push_msat));
+	put_int(o, f, "to_us_msat", (json_int_t)to_us);
+	put_int(o, f, "min_to_us_msat", (json_int_t)min_us);
+	put_int(o, f, "max_to_us_msat", (json_int_t)max_us);
+	put_int(o, f, "total_msat", (json_int_t)total);
+	put_int(o, f, "fee_base_msat", (json_int_t)ch->pol[us].base_msat);
+	put_int(o, f, "fee_proportional_millionths", ch->pol[us].ppm);
+	put_int(o, f, "dust_limit_msat", 546000);
+	put_int(o, f, "their_max_htlc_value_in_flight_msat", (json_int_t)total);
+	put_int(o, f, "our_max_htlc_value_in_flight_msat", (json_int_t)total);
+	put_int(o, f, "their_reserve_msat", (json_int_t)res);
+	put_int(o, f, "our_reserve_msat", (json_int_t)res);
+	put_int(o, f, "spendable_msat", (json_int_t)spendable);
+	put_int(o, f, "receivable_msat", (json_int_t)receivable);
+	put_int(o, f, "minimum_htlc_in_msat",
+		(json_int_t)ch->pol[them].htlc_min_msat);
+	put_int(o, f, "minimum_htlc_out_msat",
+		(json_int_t)ch->pol[us].htlc_min_msat);
+	put_int(o, f, "maximum_htlc_out_msat",
+		(json_int_t)ch->pol[us].htlc_max_msat);
+	put_int(o, f, "their_to_self_delay", 144);
+	put_int(o, f, "our_to_self_delay", 144);
+	put_int(o, f, "max_accepted_htlcs", ch->max_htlcs[us]);
+	if (meth_wants(f, "state_changes"))
+		put_json(o, f, "state_changes", state_changes_json(ch, us));
+	if (meth_wants(f, "status")) {
+		char *status = state_status(net, ch);
+		put_json(o, f, "status", json_pack("[s]", status));
+		free(status);
+	}
+	put_int(o, f, "in_payments_offered", ch->in_payments_offered[us]);
+	put_int(o, f, "in_offered_msat", (json_int_t)ch->in_offered_msat[us]);
+	put_int(o, f, "in_payments_fulfilled", ch->in_payments_fulfilled[us]);
+	put_int(o, f, "in_fulfilled_msat",
+		(json_int_t)ch->in_fulfilled_msat[us]);
+	put_int(o, f, "out_payments_offered", ch->out_payments_offered[us]);
+	put_int(o, f, "out_offered_msat",
+		(json_int_t)ch->out_offered_msat[us]);
+	put_int(o, f, "out_payments_fulfilled",
+		ch->out_payments_fulfilled[us]);
+	put_int(o, f, "out_fulfilled_msat",
+		(json_int_t)ch->out_fulfilled_msat[us]);
 	if (peer->connected)
-		json_object_set_new(o, "last_stable_connection",
-				    json_integer((json_int_t)net->now_sec));
-	json_object_set_new(o, "htlcs", htlcs_json(net, ch, us));
+		put_int(o, f, "last_stable_connection",
+			(json_int_t)net->now_sec);
+	if (meth_wants(f, "htlcs"))
+		json_object_set_new(o, "htlcs",
+				    htlcs_json(net, ch, us,
+					       meth_filter_sub(f, "htlcs", true)));
 	return o;
 }
 
@@ -594,7 +659,9 @@ static void m_listpeerchannels(struct lnd_req *req, const json_t *params)
 	struct net *net = meth_net(req);
 	struct net_node *me = meth_self(req);
 	const char *id, *scid, *cid = meth_param_str(params, 2, "channel_id");
-	json_t *arr;
+	const json_t *filter = lnd_req_filter(req),
+		     *f = meth_filter_sub(filter, "channels", true);
+	json_t *result, *arr;
 
 	if (!meth_check_names(req, params, names) ||
 	    !meth_pubkey(req, params, 0, "id", false, &id) ||
@@ -604,6 +671,13 @@ static void m_listpeerchannels(struct lnd_req *req, const json_t *params)
 	    (!cid || strlen(cid) != 64)) {
 		lnd_req_fail(req, ERR_INVALID_PARAMS,
 			     "channel_id: should be a channel id");
+		return;
+	}
+	/* Built as the filter keeps it: a big node's answer is not built
+	 * whole and then copied. */
+	result = json_object();
+	if (!meth_wants(filter, "channels")) {
+		lnd_req_ok_filtered(req, result);
 		return;
 	}
 	arr = json_array();
@@ -620,9 +694,11 @@ static void m_listpeerchannels(struct lnd_req *req, const json_t *params)
 			continue;
 		if (cid && strcasecmp(cid, ch->channel_id))
 			continue;
-		json_array_append_new(arr, peerchannel_json(net, ch, me->idx));
+		json_array_append_new(arr,
+				      peerchannel_json(net, ch, me->idx, f));
 	}
-	lnd_req_ok(req, json_pack("{s:o}", "channels", arr));
+	json_object_set_new(result, "channels", arr);
+	lnd_req_ok_filtered(req, result);
 }
 
 static void m_listpeers(struct lnd_req *req, const json_t *params)

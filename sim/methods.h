@@ -63,6 +63,14 @@ bool meth_pagination(struct lnd_req *req, const json_t *params,
 		     size_t pos_index, const char **index, uint64_t *start,
 		     uint64_t *limit);
 
+/* Result filters (lnd_req_filter), so a method builds only what the
+ * filter keeps. Whether filter @f (NULL: none) keeps member @key of the
+ * object it applies to. */
+bool meth_wants(const json_t *f, const char *key);
+/* The filter of member @key: of the object itself, or (@array) of each
+ * element of the array; NULL when @f does not filter inside it. */
+const json_t *meth_filter_sub(const json_t *f, const char *key, bool array);
+
 /* Parse an amount value (see meth_msat). */
 bool meth_amount_value(const json_t *v, uint64_t *msat);
 

@@ -160,6 +160,7 @@ static void m_listfunds(struct lnd_req *req, const json_t *params)
 	struct net *net = meth_net(req);
 	struct net_node *me = meth_self(req);
 	const json_t *jspent = meth_param(params, 0, "spent");
+	const json_t *filter = lnd_req_filter(req);
 	json_t *outs = json_array(), *chans = json_array();
 
 	if (!meth_check_names(req, params, names)) {
@@ -188,7 +189,10 @@ static void m_listfunds(struct lnd_req *req, const json_t *params)
 		json_object_set_new(o, "reserved", json_false());
 		json_array_append_new(outs, o);
 	}
-	for (size_t i = 0; i < me->nchans; i++) {
+	/* A node with thousands of channels lists them all: only when the
+	 * result filter keeps them. */
+	for (size_t i = 0; i < me->nchans && meth_wants(filter, "channels");
+	     i++) {
 		const struct net_channel *ch = &net->chans[me->chans[i]];
 		int us = net_channel_side(ch, me->idx);
 		const struct net_node *peer = &net->nodes[ch->node[1 - us]];

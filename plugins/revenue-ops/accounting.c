@@ -96,18 +96,92 @@ void acct_obs_extra_free(struct acct_obs_extra *x)
 	x->scids.n = 0;
 }
 
-bool acct_obs_build(struct revenue *r, const struct acct_key *k, uint64_t now,
-		    struct pnl_channel_obs *o, struct acct_obs_extra *x,
+/* The starts of the observation's windows (enum acct_win) at @now. */
+static void acct_windows(uint64_t now, uint64_t since[ACCT_NWIN])
+{
+	since[ACCT_W_ALL] = 0;
+	since[ACCT_W_30D] = now > 30 * ACCT_DAY ? now - 30 * ACCT_DAY : 0;
+	since[ACCT_W_7D] = now > 7 * ACCT_DAY ? now - 7 * ACCT_DAY : 0;
+}
+
+bool acct_fwd_stats(struct revenue *r, uint64_t now, struct fwd_stats **out,
 		    char **err)
 {
-	uint64_t since[ACCT_NWIN] = {0, 0, 0};
+	struct fwd_stats_spec spec = {.nwin = ACCT_NWIN, .now_sec = now};
+
+	acct_windows(now, spec.since_sec);
+	return forwards_stats_new(r, &spec, out, err);
+}
+
+/* Add the settled forwards of one of the channel's scids (@cs, whose
+ * windows @w[] are acct_win's) into @acc. */
+static void fwd_add(const struct fwd_chan_stats *cs, const int w[ACCT_NWIN],
+		    struct acct_fwd *acc)
+{
+	const struct fwd_totals *all = &cs->win[w[ACCT_W_ALL]];
+	const uint64_t last[] = {all->last_out_sec, all->last_in_sec,
+				 cs->rolled_last_out_day,
+				 cs->rolled_last_in_day};
+
+	for (int i = 0; i < ACCT_NWIN; i++) {
+		const struct fwd_totals *t = &cs->win[w[i]];
+		acc->out[i].fee_msat += (int64_t)t->fee_msat;
+		acc->out[i].vol_msat += (int64_t)t->out_msat;
+		acc->out[i].count += t->out_count;
+		acc->in[i].fee_msat += (int64_t)t->in_fee_msat;
+		acc->in[i].vol_msat += (int64_t)t->in_msat;
+		acc->in[i].count += t->in_count;
+	}
+	/* A rolled-up day dates its forwards at its start: the conservative
+	 * (older) choice. */
+	for (size_t i = 0; i < ARRAY_SIZE(last); i++)
+		if (last[i] > acc->last_sec)
+			acc->last_sec = last[i];
+}
+
+/* The forwards of every scid the channel has had, from @fs when it has
+ * the windows @since[], else read for each scid. */
+static bool fwd_collect(struct revenue *r, const struct fwd_stats *fs,
+			const struct acct_scids *scids,
+			const uint64_t since[ACCT_NWIN], struct acct_fwd *acc,
+			char **err)
+{
+	int w[ACCT_NWIN];
+	bool have = fs != NULL;
+
+	for (int i = 0; i < ACCT_NWIN && have; i++)
+		have = (w[i] = forwards_stats_window(fs, since[i])) >= 0;
+	if (have) {
+		for (size_t i = 0; i < scids->n; i++)
+			fwd_add(forwards_stats_chan(fs, scids->v[i]), w, acc);
+		return true;
+	}
+	for (int k = 0; k < ACCT_NWIN; k++)
+		w[k] = k;
+	for (size_t i = 0; i < scids->n; i++) {
+		struct fwd_stats_spec spec = {.nwin = ACCT_NWIN,
+					      .only_scid = scids->v[i]};
+		struct fwd_stats *one;
+		memcpy(spec.since_sec, since, sizeof(*since) * ACCT_NWIN);
+		if (!forwards_stats_new(r, &spec, &one, err))
+			return false;
+		fwd_add(forwards_stats_chan(one, scids->v[i]), w, acc);
+		forwards_stats_free(one);
+	}
+	return true;
+}
+
+bool acct_obs_build(struct revenue *r, const struct acct_key *k, uint64_t now,
+		    const struct fwd_stats *fs, struct pnl_channel_obs *o,
+		    struct acct_obs_extra *x, char **err)
+{
+	uint64_t since[ACCT_NWIN];
 	const char *cid;
 	enum pnl_opener opener;
 
 	memset(o, 0, sizeof(*o));
 	memset(x, 0, sizeof(*x));
-	since[ACCT_W_30D] = now > 30 * ACCT_DAY ? now - 30 * ACCT_DAY : 0;
-	since[ACCT_W_7D] = now > 7 * ACCT_DAY ? now - 7 * ACCT_DAY : 0;
+	acct_windows(now, since);
 	if (!acct_db_open_find(r->db, k->channel_id, k->scid, &x->open, err))
 		return false;
 	x->open_recorded = x->open.found;
@@ -138,10 +212,10 @@ bool acct_obs_build(struct revenue *r, const struct acct_key *k, uint64_t now,
 	cid = x->open.channel_id[0] ? x->open.channel_id : k->channel_id;
 	if (!acct_db_scids(r->db, cid, k->scid, &x->scids, err))
 		return false;
+	if (!fwd_collect(r, fs, &x->scids, since, &x->fwd, err))
+		goto fail;
 	for (size_t i = 0; i < x->scids.n; i++)
-		if (!acct_db_fwd_add(r->db, x->scids.v[i], since, &x->fwd,
-				     err) ||
-		    !acct_db_rebalance_add(r->db, x->scids.v[i], since,
+		if (!acct_db_rebalance_add(r->db, x->scids.v[i], since,
 					   x->rebalance_msat, err))
 			goto fail;
 	if (!acct_db_splice_cost(r->db, cid, &x->splice_msat, err))
@@ -187,8 +261,8 @@ fail:
 }
 
 bool accounting_channel_obs(struct revenue *r, const struct chan_info *ci,
-			    uint64_t now_sec_, struct pnl_channel_obs *out,
-			    char **err)
+			    uint64_t now_sec_, const struct fwd_stats *fs,
+			    struct pnl_channel_obs *out, char **err)
 {
 	struct acct_key k = {
 	    .channel_id = ci->channel_id,
@@ -200,7 +274,7 @@ bool accounting_channel_obs(struct revenue *r, const struct chan_info *ci,
 	};
 	struct acct_obs_extra x;
 
-	if (!acct_obs_build(r, &k, now_sec_, out, &x, err))
+	if (!acct_obs_build(r, &k, now_sec_, fs, out, &x, err))
 		return false;
 	acct_obs_extra_free(&x);
 	return true;
@@ -761,7 +835,7 @@ static bool apply_close(struct revenue *r, const struct acct_event *ev,
 				? open.capacity_sat
 				: (ch ? ch->capacity_msat / 1000 : 0),
 	};
-	if (!acct_obs_build(r, &k, now, &o, &x, err))
+	if (!acct_obs_build(r, &k, now, NULL, &o, &x, err))
 		return false;
 	o.closed = true;
 	o.close_cost_msat = row.total_msat;

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 struct chan_info;
+struct fwd_stats;
 struct plugin;
 struct revenue;
 
@@ -63,11 +64,13 @@ void accounting_on_channel_state(struct plugin *p, const json_t *payload);
  * when it last routed, who opened it, its capacity. What only the fee
  * controller knows is left "unknown": probe_attempts 0, no probe
  * success, fee_posterior_var -1, no rebalance success samples,
- * prev_bleeder none. Returns false with *err (caller frees) on a
- * database error. */
+ * prev_bleeder none. @fs: forward statistics of every channel taken at
+ * @now_sec, or NULL (see acct_obs_build). Returns false with *err (caller
+ * frees) on a database error. */
 bool accounting_channel_obs(struct revenue *r, const struct chan_info *ci,
-			    uint64_t now_sec, struct pnl_channel_obs *out,
-			    char **err) __attribute__((warn_unused_result));
+			    uint64_t now_sec, const struct fwd_stats *fs,
+			    struct pnl_channel_obs *out, char **err)
+    __attribute__((warn_unused_result));
 
 /* Record a successful rebalance or circular payment: @fee_msat is a cost
  * of @dest_scid (the channel that received the liquidity) at @now_sec.

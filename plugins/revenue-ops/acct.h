@@ -17,6 +17,7 @@ struct cycle;
 struct revenue;
 struct acct_job;
 struct acct_live;
+struct fwd_stats;
 
 struct accounting {
 	struct revenue *r;
@@ -59,11 +60,20 @@ struct acct_obs_extra {
 };
 
 /* Fill @o (and @x, which the caller releases with acct_obs_extra_free)
- * for an open channel at @now. Database only. */
+ * for an open channel at @now. Database only. @fs, when not NULL, holds
+ * forward statistics of every channel (forwards_stats_new) taken at @now:
+ * when they have the lifetime, 30 and 7 day windows they are used instead
+ * of reading the channel's forwards again. */
 bool acct_obs_build(struct revenue *r, const struct acct_key *k, uint64_t now,
-		    struct pnl_channel_obs *o, struct acct_obs_extra *x,
-		    char **err) __attribute__((warn_unused_result));
+		    const struct fwd_stats *fs, struct pnl_channel_obs *o,
+		    struct acct_obs_extra *x, char **err)
+    __attribute__((warn_unused_result));
 void acct_obs_extra_free(struct acct_obs_extra *x);
+/* Forward statistics of every channel with the observation's windows at
+ * @now, for acct_obs_build over many channels (caller frees with
+ * forwards_stats_free). */
+bool acct_fwd_stats(struct revenue *r, uint64_t now, struct fwd_stats **out,
+		    char **err) __attribute__((warn_unused_result));
 
 /* The pnl params (reference thresholds). */
 void acct_pnl_params(struct pnl_params *p);

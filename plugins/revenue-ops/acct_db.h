@@ -33,13 +33,6 @@ struct acct_fwd {
 	uint64_t last_sec; /* latest settled forward through it, 0: none */
 };
 
-/* Add the settled forwards of @scid received at or after each
- * @since[w] into @acc (which the caller zeroes once and may fill over
- * several scids of one channel). */
-bool acct_db_fwd_add(struct store *db, const char *scid,
-		     const uint64_t since[ACCT_NWIN], struct acct_fwd *acc,
-		     char **err) __attribute__((warn_unused_result));
-
 /* Node-wide: every settled forward (the node's exit fees = its revenue)
  * received at or after @since. */
 bool acct_db_node_fwd(struct store *db, uint64_t since, struct acct_flow *out,

@@ -7,6 +7,7 @@
 #include "common/plugin.h"
 #include "common/rpc.h"
 #include "common/store.h"
+#include "common/u64map.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/accounting.h"
 #include "plugins/revenue-ops/clboss.h"
@@ -23,7 +24,6 @@
 #include <string.h>
 
 #define DAY 86400ULL
-#define WIRE_FEE_INSUFFICIENT 0x100C
 /* setchannel calls in flight at once: enough to finish a big node's
  * cycle quickly without flooding lightningd. */
 #define SETCHANNEL_PARALLEL 8
@@ -376,7 +376,8 @@ json_t *fee_decision_json(const struct fee_ctl_decision *d)
  * cannot read yet is priced without it (pnl_known false). */
 static bool fill_pnl(struct revenue *r, const struct fee_ctl_params *fp,
 		     const struct chan_info *ci, const struct fee_ctl_state *st,
-		     uint64_t now, struct fee_ctl_obs *obs, char **err)
+		     const struct fwd_stats *fs, uint64_t now,
+		     struct fee_ctl_obs *obs, char **err)
 {
 	struct pnl_channel_obs po;
 	struct pnl_channel_result pc;
@@ -387,7 +388,7 @@ static bool fill_pnl(struct revenue *r, const struct fee_ctl_params *fp,
 	obs->rebalance_cost_30d_msat = 0;
 	obs->rebalance_amount_30d_msat = 0;
 	obs->rebalance_samples_30d = 0;
-	if (!accounting_channel_obs(r, ci, now, &po, err))
+	if (!accounting_channel_obs(r, ci, now, fs, &po, err))
 		return false;
 	po.probe_attempts = st->probe_attempts;
 	po.probe_success_sec = st->probe_success_sec;
@@ -442,6 +443,13 @@ struct fee_job {
 	struct rng rng; /* fee-debug's forked generator */
 	struct fee_item *items;
 	size_t n;
+	/* Read once for all channels (fee_prepare): their forwards (windows
+	 * of enum fee_win), and which channels share a peer (indices into
+	 * v->chans, see peers_group). */
+	struct fwd_stats *fs;
+	size_t *peer_first, *peer_next;
+	struct u64map *since_update; /* scid key -> uint64_t (seconds) */
+	uint64_t *since_update_sec;
 	size_t next_send, inflight;
 	bool live;
 	bool in_send, send_again, finished;
@@ -449,6 +457,20 @@ struct fee_job {
 	char **unmanage;   /* distinct peers to unmanage */
 	size_t nunmanage;
 	bool *unmanaged_ok;
+};
+
+/* The windows of a fee cycle's forward statistics: the lifetime, 30 and
+ * 7 days (the channel's P&L reads them too), 24 hours (HTLC hold times),
+ * the flow window (a channel not yet analysed by the flow cycle), and
+ * each channel's observation window, since its last fee update. */
+enum fee_win {
+	FEE_W_ALL,
+	FEE_W_30D,
+	FEE_W_7D,
+	FEE_W_1D,
+	FEE_W_FLOW,
+	FEE_NWIN,
+	FEE_W_SINCE_UPDATE = FEE_NWIN, /* the per-channel window */
 };
 
 static bool channel_flow(struct revenue *r, const char *scid,
@@ -478,36 +500,15 @@ static bool channel_flow(struct revenue *r, const char *scid,
 	return true;
 }
 
-static bool fee_failures_since(struct revenue *r, const char *scid,
-			       uint64_t since, uint32_t *n, char **err)
-{
-	sqlite3_stmt *st = store_stmt(
-	    r->db,
-	    "SELECT COUNT(*) FROM forwards WHERE out_channel = ?1 AND "
-	    "status IN ('local_failed', 'failed') AND failcode = ?2 AND "
-	    "received_time >= ?3",
-	    err);
-	*n = 0;
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, WIRE_FEE_INSUFFICIENT);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = (uint32_t)sqlite3_column_int64(st, 0);
-	store_done(st);
-	return true;
-}
-
 /* Fill @o for one channel. Database errors are returned. */
 static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 		      const struct fee_ctl_state *st, struct fee_ctl_obs *o,
 		      const struct policy **pol, char **err)
 {
 	struct revenue *r = j->r;
-	uint64_t now = j->now,
-		 wdays = (uint64_t)cfg_i(&r->cfg, CFG_FLOW_WINDOW_DAYS);
-	struct fwd_totals win, since;
+	uint64_t now = j->now;
+	const struct fwd_chan_stats *cs = forwards_stats_chan(j->fs, ci->scid);
+	const struct fwd_totals *since = &cs->win[FEE_W_SINCE_UPDATE];
 	struct flow_lifetime life;
 	struct reputation_params rp;
 	struct reputation_state rs;
@@ -540,27 +541,19 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 	if (!channel_flow(r, ci->scid, &o->flow_class, &o->window_in_sat,
 			  &o->window_out_sat, &found, err))
 		return false;
-	if (!found && forwards_totals(r, ci->scid,
-				      now > wdays * DAY ? now - wdays * DAY : 0,
-				      &win, err)) {
-		o->window_in_sat = win.in_msat / 1000;
-		o->window_out_sat = win.out_msat / 1000;
+	if (!found) {
+		o->window_in_sat = cs->win[FEE_W_FLOW].in_msat / 1000;
+		o->window_out_sat = cs->win[FEE_W_FLOW].out_msat / 1000;
 	}
-	if (!flow_lifetime_get(r, ci->scid, &life, err))
-		return false;
+	flow_lifetime_of(cs, FEE_W_ALL, &life);
 	o->last_forward_sec = life.last_out_sec;
 	o->total_forward_count = life.in_count + life.out_count;
 	o->lifetime_out_count = life.out_count;
 
 	/* The observation window: everything since the last update. */
-	if (!forwards_totals(r, ci->scid, st->version ? st->last_update_sec : 0,
-			     &since, err) ||
-	    !fee_failures_since(r, ci->scid,
-				st->version ? st->last_update_sec : 0,
-				&o->win_fee_failures, err))
-		return false;
-	o->win_out_msat = since.out_msat;
-	o->win_forwards = (uint32_t)since.out_count;
+	o->win_out_msat = since->out_msat;
+	o->win_forwards = (uint32_t)since->out_count;
+	o->win_fee_failures = (uint32_t)since->fee_failures;
 
 	/* The peer: reputation (read only: no decay is written), uptime
 	 * over 24 h, HTLC hold time over 24 h on all its channels. */
@@ -575,17 +568,16 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 			  now > DAY ? now - DAY : 0, now, &up, err))
 		return false;
 	o->peer_uptime_pct = up.uptime_pct;
-	for (size_t i = 0; i < j->v->nchans && nscids < ARRAY_SIZE(scids); i++)
-		if (!strcmp(j->v->chans[i].peer_id, ci->peer_id))
-			scids[nscids++] = j->v->chans[i].scid;
-	if (!peers_hold_stats(r, scids, nscids, now > DAY ? now - DAY : 0,
-			      &o->peer_hold_avg_sec, &o->peer_hold_std_sec,
-			      &nhold, err))
-		return false;
+	for (size_t i = j->peer_first[ci - j->v->chans];
+	     i < j->v->nchans && nscids < ARRAY_SIZE(scids);
+	     i = j->peer_next[i])
+		scids[nscids++] = j->v->chans[i].scid;
+	peers_hold_stats(j->fs, FEE_W_1D, scids, nscids, &o->peer_hold_avg_sec,
+			 &o->peer_hold_std_sec, &nhold);
 	if (!nhold)
 		o->peer_hold_avg_sec = o->peer_hold_std_sec = -1;
 
-	if (!fill_pnl(r, &j->p, ci, st, now, o, err))
+	if (!fill_pnl(r, &j->p, ci, st, j->fs, now, o, err))
 		return false;
 
 	o->feerate_perkb = (double)j->v->opening_perkb;
@@ -681,6 +673,11 @@ static void job_free(struct fee_job *j)
 		free(j->unmanage[i]);
 	free(j->unmanage);
 	free(j->unmanaged_ok);
+	forwards_stats_free(j->fs);
+	free(j->peer_first);
+	free(j->peer_next);
+	u64map_free(j->since_update);
+	free(j->since_update_sec);
 	policy_array_free(j->pols, j->npols);
 	node_view_free(j->v);
 	free(j);
@@ -714,6 +711,71 @@ static bool mempool_stats(struct fee_job *j, char **err)
 	store_done(st);
 	j->ma_satvb = sum / cnt;
 	return true;
+}
+
+static uint64_t since_update_of(const char *scid, void *arg)
+{
+	struct fee_job *j = arg;
+	const uint64_t *since =
+	    u64map_get(j->since_update, pipeline_scid_key(scid));
+
+	return since ? *since : UINT64_MAX;
+}
+
+/* Where each channel's observation window starts: its last fee update
+ * (the whole history for a fresh or unreadable state). */
+static void load_since_update(struct fee_job *j, const char *only_scid)
+{
+	struct fee_ctl_state *st = xmalloc(sizeof(*st));
+
+	j->since_update = u64map_new();
+	j->since_update_sec = xzalloc(sizeof(uint64_t) * (j->v->nchans + 1));
+	for (size_t i = 0; i < j->v->nchans; i++) {
+		const struct chan_info *ci = &j->v->chans[i];
+		uint64_t k = pipeline_scid_key(ci->scid);
+		char *err = NULL;
+		bool found;
+		if (!ci->active || !k ||
+		    (only_scid && strcmp(ci->scid, only_scid)))
+			continue;
+		/* decide_one reads it again and reports a problem. */
+		if (fee_state_load(j->r, ci->scid, ci->channel_id, st, &found,
+				   &err) &&
+		    st->version)
+			j->since_update_sec[i] = st->last_update_sec;
+		free(err);
+		u64map_put(j->since_update, k, &j->since_update_sec[i]);
+	}
+	free(st);
+}
+
+/* What every channel's observation reads, once per cycle: the forward
+ * statistics of every channel (or only @only_scid's) and the channels
+ * grouped by peer. */
+static bool fee_prepare(struct fee_job *j, const char *only_scid, char **err)
+{
+	uint64_t now = j->now,
+		 wdays = (uint64_t)cfg_i(&j->r->cfg, CFG_FLOW_WINDOW_DAYS);
+	struct fwd_stats_spec spec = {.nwin = FEE_NWIN,
+				      .chan_since = since_update_of,
+				      .chan_since_arg = j,
+				      .now_sec = now,
+				      .only_scid = only_scid};
+	const char **ids = xmalloc(sizeof(*ids) * (j->v->nchans + 1));
+
+	spec.since_sec[FEE_W_ALL] = 0;
+	spec.since_sec[FEE_W_30D] = now > 30 * DAY ? now - 30 * DAY : 0;
+	spec.since_sec[FEE_W_7D] = now > 7 * DAY ? now - 7 * DAY : 0;
+	spec.since_sec[FEE_W_1D] = now > DAY ? now - DAY : 0;
+	spec.since_sec[FEE_W_FLOW] = now > wdays * DAY ? now - wdays * DAY : 0;
+	j->peer_first = xmalloc(sizeof(size_t) * (j->v->nchans + 1));
+	j->peer_next = xmalloc(sizeof(size_t) * (j->v->nchans + 1));
+	for (size_t i = 0; i < j->v->nchans; i++)
+		ids[i] = j->v->chans[i].peer_id;
+	peers_group(ids, j->v->nchans, j->peer_first, j->peer_next);
+	free(ids);
+	load_since_update(j, only_scid);
+	return forwards_stats_new(j->r, &spec, &j->fs, err);
 }
 
 static const char *fee_block_reason(struct revenue *r)
@@ -1158,6 +1220,16 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 		free(err);
 		return;
 	}
+	if (!fee_prepare(j, NULL, &err)) {
+		char *e2 = NULL;
+		if (!store_batch_end(r->db, &e2))
+			free(e2);
+		free(st);
+		free(d);
+		cycle_finish(j, err);
+		free(err);
+		return;
+	}
 	for (size_t i = 0; i < v->nchans; i++) {
 		const struct chan_info *ci = &v->chans[i];
 		struct fee_item *it;
@@ -1318,6 +1390,7 @@ static void debug_gathered(struct revenue *r, struct node_view *v,
 	unsigned n = 0, waiting_time = 0, waiting_forwards = 0, ready = 0,
 		 held = 0, policy = 0, changes = 0;
 	bool matched = false;
+	const char *only_scid = NULL;
 	char *err = NULL;
 
 	if (gerr) {
@@ -1332,6 +1405,17 @@ static void debug_gathered(struct revenue *r, struct node_view *v,
 	j->block = fee_block_reason(r);
 	if (!policy_load_all(r, j->now, &j->pols, &j->npols, &err) ||
 	    !mempool_stats(j, &err)) {
+		command_fail(cmd, ERR_DATABASE, NULL, "%s", err);
+		free(err);
+		job_free(j);
+		return;
+	}
+	/* One channel asked for: only its forwards are read. */
+	for (size_t i = 0; i < v->nchans && j->only[0] && !only_scid; i++)
+		if (!strcmp(v->chans[i].scid, j->only) ||
+		    !strcmp(v->chans[i].channel_id, j->only))
+			only_scid = v->chans[i].scid;
+	if ((!j->only[0] || only_scid) && !fee_prepare(j, only_scid, &err)) {
 		command_fail(cmd, ERR_DATABASE, NULL, "%s", err);
 		free(err);
 		job_free(j);

@@ -19,110 +19,33 @@
 
 #define DAY 86400ULL
 
-bool flow_lifetime_get(struct revenue *r, const char *scid,
-		       struct flow_lifetime *out, char **err)
-{
-	sqlite3_stmt *st;
+_Static_assert(FLOW_MAX_DAYS <= FWD_STATS_MAX_DAYS,
+	       "the flow window's daily buckets fit the forward statistics");
 
-	memset(out, 0, sizeof(*out));
-	st = store_stmt(r->db,
-			"SELECT SUM(out_channel = ?1), SUM(in_channel = ?1), "
-			"MAX(CASE WHEN out_channel = ?1 THEN received_time "
-			"END), MAX(CASE WHEN in_channel = ?1 THEN "
-			"received_time END) FROM forwards WHERE status = "
-			"'settled' AND (out_channel = ?1 OR in_channel = ?1)",
-			err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->out_count = (uint64_t)sqlite3_column_int64(st, 0);
-		out->in_count = (uint64_t)sqlite3_column_int64(st, 1);
-		out->last_out_sec = (uint64_t)sqlite3_column_int64(st, 2);
-		out->last_in_sec = (uint64_t)sqlite3_column_int64(st, 3);
-	}
-	store_done(st);
-	/* Rollups hold only pruned rows, so the two never overlap. */
-	st = store_stmt(r->db,
-			"SELECT direction, SUM(settled), MAX(CASE WHEN settled "
-			"> 0 THEN day END) FROM forward_daily WHERE channel = "
-			"?1 GROUP BY direction",
-			err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
-		uint64_t last = (uint64_t)sqlite3_column_int64(st, 2);
-		if (sqlite3_column_int(st, 0) == 0) {
-			out->out_count += n;
-			if (!out->last_out_sec)
-				out->last_out_sec = last;
-		} else {
-			out->in_count += n;
-			if (!out->last_in_sec)
-				out->last_in_sec = last;
-		}
-	}
-	store_done(st);
-	return true;
+void flow_lifetime_of(const struct fwd_chan_stats *cs, size_t w_all,
+		      struct flow_lifetime *out)
+{
+	const struct fwd_totals *t = &cs->win[w_all];
+
+	/* Rollups hold only pruned rows, so the two never overlap; a
+	 * rolled-up day dates the latest forward only when no raw row
+	 * does. */
+	out->out_count = t->out_count;
+	out->in_count = t->in_count;
+	out->last_out_sec =
+	    t->last_out_sec ? t->last_out_sec : cs->rolled_last_out_day;
+	out->last_in_sec =
+	    t->last_in_sec ? t->last_in_sec : cs->rolled_last_in_day;
 }
 
-/* Daily settled in/out sat of @scid, [0] = today, from raw rows and
- * rollups (disjoint by construction). */
-static bool daily_buckets(struct revenue *r, const char *scid, uint64_t now,
-			  size_t n_days, uint64_t *in_sat, uint64_t *out_sat,
-			  char **err)
-{
-	uint64_t today = now / DAY;
-	uint64_t since = (today + 1 - n_days) * DAY;
-	sqlite3_stmt *st;
+/* The windows flow_compute reads. */
+enum flow_win { FLOW_W_ALL, FLOW_W_WINDOW, FLOW_W_1D, FLOW_W_30D, FLOW_NWIN };
 
-	memset(in_sat, 0, sizeof(*in_sat) * n_days);
-	memset(out_sat, 0, sizeof(*out_sat) * n_days);
-	st = store_stmt(r->db,
-			"SELECT received_time / 86400, "
-			"SUM(CASE WHEN in_channel = ?1 THEN in_msat ELSE 0 "
-			"END), SUM(CASE WHEN out_channel = ?1 THEN out_msat "
-			"ELSE 0 END) FROM forwards WHERE status = 'settled' "
-			"AND (in_channel = ?1 OR out_channel = ?1) AND "
-			"received_time >= ?2 GROUP BY 1",
-			err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t d = (uint64_t)sqlite3_column_int64(st, 0);
-		if (d > today || today - d >= n_days)
-			continue;
-		in_sat[today - d] +=
-		    (uint64_t)sqlite3_column_int64(st, 1) / 1000;
-		out_sat[today - d] +=
-		    (uint64_t)sqlite3_column_int64(st, 2) / 1000;
-	}
-	store_done(st);
-	st = store_stmt(r->db,
-			"SELECT day / 86400, direction, in_msat, out_msat FROM "
-			"forward_daily WHERE channel = ?1 AND day >= ?2",
-			err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t d = (uint64_t)sqlite3_column_int64(st, 0);
-		if (d > today || today - d >= n_days)
-			continue;
-		if (sqlite3_column_int(st, 1) == 0)
-			out_sat[today - d] +=
-			    (uint64_t)sqlite3_column_int64(st, 3) / 1000;
-		else
-			in_sat[today - d] +=
-			    (uint64_t)sqlite3_column_int64(st, 2) / 1000;
-	}
-	store_done(st);
-	return true;
+/* Days of daily buckets the analysis uses. */
+static size_t flow_days(const struct flow_params *fp)
+{
+	uint64_t wdays = (uint64_t)fp->window_days;
+	return wdays < FLOW_MAX_DAYS ? wdays : FLOW_MAX_DAYS;
 }
 
 /* The persisted hysteresis state and Kalman filter of a channel. */
@@ -183,16 +106,19 @@ static void chan_fail(struct flow_chan *c, const char *what, const char *e)
 	snprintf(c->error, sizeof(c->error), "%s: %s", what, e);
 }
 
-/* Analyse one channel; database errors are returned, engine refusals
- * recorded in @c. */
+/* Analyse one channel from its forward statistics @cs (windows of enum
+ * flow_win, daily buckets of the flow window); database errors are
+ * returned, engine refusals recorded in @c. */
 static bool analyse(struct revenue *r, const struct flow_params *fp,
 		    const struct congestion_params *cp,
 		    const struct fee_ctl_params *feep,
 		    struct fee_ctl_state *work, const struct chan_info *ci,
-		    uint64_t now, struct flow_chan *c, char **err)
+		    const struct fwd_chan_stats *cs, uint64_t now,
+		    struct flow_chan *c, char **err)
 {
-	uint64_t wdays = (uint64_t)fp->window_days;
-	struct fwd_totals win, d1, d30;
+	const struct fwd_totals *win = &cs->win[FLOW_W_WINDOW],
+				*d1 = &cs->win[FLOW_W_1D],
+				*d30 = &cs->win[FLOW_W_30D];
 	struct flow_state probe_st;
 	struct flow_result probe;
 	struct kalman_obs kobs;
@@ -204,15 +130,8 @@ static bool analyse(struct revenue *r, const struct flow_params *fp,
 	memset(c, 0, sizeof(*c));
 	c->ci = ci;
 	c->ok = true;
-	if (!forwards_totals(r, ci->scid,
-			     now > wdays * DAY ? now - wdays * DAY : 0, &win,
-			     err) ||
-	    !forwards_totals(r, ci->scid, now > DAY ? now - DAY : 0, &d1,
-			     err) ||
-	    !forwards_totals(r, ci->scid, now > 30 * DAY ? now - 30 * DAY : 0,
-			     &d30, err) ||
-	    !flow_lifetime_get(r, ci->scid, &c->life, err) ||
-	    !load_states(r, &fp->kalman, ci->scid, &c->fst, &c->ks, err))
+	flow_lifetime_of(cs, FLOW_W_ALL, &c->life);
+	if (!load_states(r, &fp->kalman, ci->scid, &c->fst, &c->ks, err))
 		return false;
 
 	co.n_htlcs = ci->htlcs;
@@ -229,25 +148,26 @@ static bool analyse(struct revenue *r, const struct flow_params *fp,
 	c->obs.local_sat = ci->spendable_msat / 1000;
 	if (c->obs.local_sat > c->obs.capacity_sat)
 		c->obs.local_sat = c->obs.capacity_sat;
-	c->obs.in_sat = win.in_msat / 1000;
-	c->obs.out_sat = win.out_msat / 1000;
-	c->obs.in_count = (uint32_t)win.in_count;
-	c->obs.out_count = (uint32_t)win.out_count;
+	c->obs.in_sat = win->in_msat / 1000;
+	c->obs.out_sat = win->out_msat / 1000;
+	c->obs.in_count = (uint32_t)win->in_count;
+	c->obs.out_count = (uint32_t)win->out_count;
 	c->obs.last_forward_sec = c->life.last_out_sec > c->life.last_in_sec
 				      ? c->life.last_out_sec
 				      : c->life.last_in_sec;
 	/* Roles use the 30-day window, the lifetime when that is empty. */
-	if (d30.in_count + d30.out_count) {
-		c->obs.role_in_count = (uint32_t)d30.in_count;
-		c->obs.role_out_count = (uint32_t)d30.out_count;
+	if (d30->in_count + d30->out_count) {
+		c->obs.role_in_count = (uint32_t)d30->in_count;
+		c->obs.role_out_count = (uint32_t)d30->out_count;
 	} else {
 		c->obs.role_in_count = (uint32_t)c->life.in_count;
 		c->obs.role_out_count = (uint32_t)c->life.out_count;
 	}
-	c->obs.n_days = wdays < FLOW_MAX_DAYS ? wdays : FLOW_MAX_DAYS;
-	if (!daily_buckets(r, ci->scid, now, c->obs.n_days, c->obs.daily_in_sat,
-			   c->obs.daily_out_sat, err))
-		return false;
+	c->obs.n_days = flow_days(fp);
+	memcpy(c->obs.daily_in_sat, cs->daily_in_sat,
+	       sizeof(*cs->daily_in_sat) * c->obs.n_days);
+	memcpy(c->obs.daily_out_sat, cs->daily_out_sat,
+	       sizeof(*cs->daily_out_sat) * c->obs.n_days);
 	c->obs.congested = c->cong.congested;
 	c->obs.fee_posterior_var = -1;
 	/* An unreadable fee state only costs the posterior-width input
@@ -276,8 +196,8 @@ static bool analyse(struct revenue *r, const struct flow_params *fp,
 	for (size_t i = 0; i < c->obs.n_days; i++)
 		net[i] = (int64_t)c->obs.daily_out_sat[i] -
 			 (int64_t)c->obs.daily_in_sat[i];
-	c->z24 = kalman_measurement((int64_t)d1.out_msat - (int64_t)d1.in_msat,
-				    c->obs.capacity_sat);
+	c->z24 = kalman_measurement(
+	    (int64_t)d1->out_msat - (int64_t)d1->in_msat, c->obs.capacity_sat);
 	kobs = (struct kalman_obs){
 	    .has_measurement = c->obs.capacity_sat > 0,
 	    .z = c->z24,
@@ -301,61 +221,82 @@ bool flow_compute(struct revenue *r, const struct node_view *v, uint64_t now,
 {
 	struct flow_params fp;
 	struct fee_ctl_params feep;
-	struct fee_ctl_state *work = xmalloc(sizeof(*work));
-	size_t k = 0;
+	struct fee_ctl_state *work;
+	struct fwd_stats_spec spec = {.nwin = FLOW_NWIN, .now_sec = now};
+	struct fwd_stats *fs;
+	uint64_t wdays;
+	const char **ids;
+	size_t k = 0, *first, *next;
 
 	memset(out, 0, sizeof(*out));
 	pipeline_flow_params(&r->cfg, &fp);
 	pipeline_fee_params(&r->cfg, &feep);
+	wdays = (uint64_t)fp.window_days;
+	spec.since_sec[FLOW_W_ALL] = 0;
+	spec.since_sec[FLOW_W_WINDOW] =
+	    now > wdays * DAY ? now - wdays * DAY : 0;
+	spec.since_sec[FLOW_W_1D] = now > DAY ? now - DAY : 0;
+	spec.since_sec[FLOW_W_30D] = now > 30 * DAY ? now - 30 * DAY : 0;
+	spec.n_days = flow_days(&fp);
+	spec.only_scid = only_scid;
+	if (!forwards_stats_new(r, &spec, &fs, err))
+		return false;
+	work = xmalloc(sizeof(*work));
 	out->ch = xzalloc(sizeof(*out->ch) * (v->nchans + 1));
 	for (size_t i = 0; i < v->nchans; i++) {
 		const struct chan_info *ci = &v->chans[i];
 		if (!ci->active || (only_scid && strcmp(only_scid, ci->scid)))
 			continue;
-		if (!analyse(r, &fp, &feep.congestion, &feep, work, ci, now,
+		if (!analyse(r, &fp, &feep.congestion, &feep, work, ci,
+			     forwards_stats_chan(fs, ci->scid), now,
 			     &out->ch[k], err)) {
 			free(work);
+			forwards_stats_free(fs);
 			flow_run_free(out);
 			return false;
 		}
 		k++;
 	}
 	free(work);
+	forwards_stats_free(fs);
 	out->n = k;
 	/* Peers with several channels: the summed view. */
+	ids = xmalloc(sizeof(*ids) * (k + 1));
+	first = xmalloc(sizeof(*first) * (k + 1));
+	next = xmalloc(sizeof(*next) * (k + 1));
+	for (size_t i = 0; i < k; i++)
+		ids[i] = out->ch[i].ci->peer_id;
+	peers_group(ids, k, first, next);
 	out->peers = xzalloc(sizeof(*out->peers) * (k + 1));
 	for (size_t i = 0; i < k; i++) {
-		const char *peer = out->ch[i].ci->peer_id;
 		struct flow_obs *obs;
 		struct flow_result *res;
 		size_t m = 0;
-		bool seen = false;
 
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = !strcmp(out->ch[j].ci->peer_id, peer);
-		if (seen)
+		if (first[i] != i)
 			continue;
-		for (size_t j = i; j < k; j++)
-			m += out->ch[j].ok &&
-			     !strcmp(out->ch[j].ci->peer_id, peer);
+		for (size_t j = i; j < k; j = next[j])
+			m += out->ch[j].ok;
 		if (m < 2)
 			continue;
 		obs = xmalloc(sizeof(*obs) * m);
 		res = xmalloc(sizeof(*res) * m);
 		m = 0;
-		for (size_t j = i; j < k; j++)
-			if (out->ch[j].ok &&
-			    !strcmp(out->ch[j].ci->peer_id, peer)) {
+		for (size_t j = i; j < k; j = next[j])
+			if (out->ch[j].ok) {
 				obs[m] = out->ch[j].obs;
 				res[m++] = out->ch[j].res;
 			}
 		struct flow_peer *fpr = &out->peers[out->npeers];
-		snprintf(fpr->peer_id, sizeof(fpr->peer_id), "%s", peer);
+		snprintf(fpr->peer_id, sizeof(fpr->peer_id), "%s", ids[i]);
 		if (!flow_aggregate_peer(&fp, obs, res, m, &fpr->res))
 			out->npeers++;
 		free(obs);
 		free(res);
 	}
+	free(ids);
+	free(first);
+	free(next);
 	return true;
 }
 

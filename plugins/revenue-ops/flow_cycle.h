@@ -18,6 +18,7 @@
 
 struct chan_info;
 struct cycle;
+struct fwd_chan_stats;
 struct node_view;
 struct revenue;
 
@@ -27,9 +28,10 @@ struct flow_lifetime {
 	uint64_t last_in_sec, last_out_sec; /* 0: never */
 };
 
-bool flow_lifetime_get(struct revenue *r, const char *scid,
-		       struct flow_lifetime *out, char **err)
-    __attribute__((warn_unused_result));
+/* The lifetime counts from a channel's forward statistics, whose window
+ * @w_all starts at 0 (everything stored). */
+void flow_lifetime_of(const struct fwd_chan_stats *cs, size_t w_all,
+		      struct flow_lifetime *out);
 
 /* One channel's analysis. */
 struct flow_chan {

@@ -13,6 +13,8 @@
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "common/u64map.h"
+#include "plugins/revenue-ops/pipeline.h"
 #include "plugins/revenue-ops/revenue.h"
 #include <math.h>
 #include <string.h>
@@ -415,77 +417,352 @@ fail:
 	return false;
 }
 
-bool forwards_totals(struct revenue *r, const char *scid, uint64_t since_sec,
-		     struct fwd_totals *t, char **err)
+/* ---- statistics ----
+ *
+ * A forward is either still raw or rolled into its day (pruning deletes
+ * what it rolls up, in the same transaction), so the two never overlap:
+ * each window adds the raw rows received in it and every rolled day that
+ * reaches into it (a partly covered day counts whole: reports never
+ * under-count). */
+
+#define DAY_SEC 86400ULL
+/* BOLT 4 fee_insufficient (UPDATE|12): the fee controller's signal that a
+ * fee is too low for what senders expect. */
+#define WIRE_FEE_INSUFFICIENT 0x100C
+
+struct fwd_entry {
+	struct fwd_chan_stats pub;
+	uint64_t chan_since; /* the per-channel window's start */
+	/* Daily msat per day: raw in, raw out, rolled in, rolled out (each
+	 * n_days long); turned into the public sat arrays at the end. */
+	uint64_t *daily;
+};
+
+struct fwd_stats {
+	struct fwd_stats_spec spec;
+	size_t nwin;	    /* spec.nwin, plus the per-channel window */
+	uint64_t only_key;  /* spec.only_scid's key, 0: every channel */
+	uint64_t min_since; /* start of the widest window */
+	uint64_t today;	    /* day number of spec.now_sec */
+	struct u64map *by_key; /* pipeline_scid_key -> struct fwd_entry */
+	struct fwd_entry **entries;
+	size_t n, cap;
+	struct fwd_entry zero;
+};
+
+/* The raw rows a pass reads: what no window can use ('offered': still in
+ * flight) is left out. */
+#define STATS_RAW_SQL                                                          \
+	"SELECT in_channel, out_channel, status, failcode, received_time, "    \
+	"in_msat, out_msat, fee_msat, hold_ms FROM forwards WHERE status != "  \
+	"'offered'"
+static const char stats_raw_all_sql[] = STATS_RAW_SQL;
+static const char stats_raw_one_sql[] =
+	STATS_RAW_SQL " AND (in_channel = ?1 OR out_channel = ?1) AND "
+		      "received_time >= ?2";
+#define STATS_ROLLED_SQL                                                       \
+	"SELECT channel, direction, day, settled, in_msat, out_msat, "         \
+	"fee_msat, failed FROM forward_daily"
+static const char stats_rolled_all_sql[] = STATS_ROLLED_SQL;
+static const char stats_rolled_one_sql[] =
+	STATS_ROLLED_SQL " WHERE channel = ?1 AND day >= ?2";
+
+/* The entry of @scid, created on first use; NULL for a channel the
+ * statistics do not cover (or no channel). */
+static struct fwd_entry *stats_entry(struct fwd_stats *s, const char *scid)
 {
-	/* A forward is either still raw or rolled into its day (pruning
-	 * deletes what it rolls up, in the same transaction), so the two
-	 * never overlap: add raw rows since @since_sec and every rolled day
-	 * that reaches into the window (a partly covered day counts whole:
-	 * reports never under-count). */
-	sqlite3_stmt *st;
+	uint64_t k = pipeline_scid_key(scid);
+	struct fwd_entry *e;
 
-	memset(t, 0, sizeof(*t));
-	st = store_stmt(
-		r->db,
-		"SELECT "
-		"SUM(CASE WHEN out_channel = ?1 AND status = 'settled' THEN "
-		"out_msat ELSE 0 END), "
-		"SUM(CASE WHEN in_channel = ?1 AND status = 'settled' THEN "
-		"in_msat ELSE 0 END), "
-		"SUM(CASE WHEN out_channel = ?1 AND status = 'settled' THEN "
-		"fee_msat ELSE 0 END), "
-		"SUM(out_channel = ?1 AND status = 'settled'), "
-		"SUM(in_channel = ?1 AND status = 'settled'), "
-		"SUM(out_channel = ?1 AND status = 'local_failed'), "
-		"MAX(CASE WHEN out_channel = ?1 AND status = 'settled' THEN "
-		"received_time END), "
-		"SUM(CASE WHEN out_channel = ?1 AND status = 'settled' THEN "
-		"COALESCE(hold_ms, 0) ELSE 0 END) "
-		"FROM forwards WHERE (out_channel = ?1 OR in_channel = ?1) "
-		"AND received_time >= ?2",
-		err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since_sec);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		t->out_msat = (uint64_t)sqlite3_column_int64(st, 0);
-		t->in_msat = (uint64_t)sqlite3_column_int64(st, 1);
-		t->fee_msat = (uint64_t)sqlite3_column_int64(st, 2);
-		t->out_count = (uint64_t)sqlite3_column_int64(st, 3);
-		t->in_count = (uint64_t)sqlite3_column_int64(st, 4);
-		t->failed_out = (uint64_t)sqlite3_column_int64(st, 5);
-		t->last_out_sec = (uint64_t)sqlite3_column_int64(st, 6);
-		t->hold_ms_sum = (uint64_t)sqlite3_column_int64(st, 7);
-	}
-	store_done(st);
+	if (!k || (s->only_key && k != s->only_key))
+		return NULL;
+	e = u64map_get(s->by_key, k);
+	if (e)
+		return e;
+	e = xzalloc(sizeof(*e));
+	e->chan_since = s->spec.chan_since
+				? s->spec.chan_since(scid, s->spec.chan_since_arg)
+				: UINT64_MAX;
+	if (s->spec.n_days)
+		e->daily = xzalloc(sizeof(*e->daily) * 4 * s->spec.n_days);
+	u64map_put(s->by_key, k, e);
+	xgrow(&s->entries, &s->cap, s->n + 1, sizeof(*s->entries));
+	s->entries[s->n++] = e;
+	return e;
+}
 
-	st = store_stmt(r->db,
-			"SELECT direction, SUM(settled), SUM(in_msat), "
-			"SUM(out_msat), SUM(fee_msat), SUM(failed) "
-			"FROM forward_daily WHERE channel = ?1 AND day >= ?2 "
-			"GROUP BY direction",
-			err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(since_sec / 86400 * 86400));
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int dir = sqlite3_column_int(st, 0);
-		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
-		if (dir == 0) {
-			t->out_count += n;
-			t->out_msat += (uint64_t)sqlite3_column_int64(st, 3);
-			t->fee_msat += (uint64_t)sqlite3_column_int64(st, 4);
-			t->failed_out += (uint64_t)sqlite3_column_int64(st, 5);
-		} else {
-			t->in_count += n;
-			t->in_msat += (uint64_t)sqlite3_column_int64(st, 2);
+/* Where window @w of @e starts. */
+static uint64_t stats_since(const struct fwd_stats *s,
+			    const struct fwd_entry *e, size_t w)
+{
+	return w < s->spec.nwin ? s->spec.since_sec[w] : e->chan_since;
+}
+
+/* Index of the daily bucket of @t (seconds or a day start), or -1. */
+static int stats_bucket(const struct fwd_stats *s, uint64_t t)
+{
+	uint64_t d = t / DAY_SEC;
+
+	if (d > s->today || s->today - d >= s->spec.n_days)
+		return -1;
+	return (int)(s->today - d);
+}
+
+static void stats_raw_out(struct fwd_stats *s, struct fwd_entry *e,
+			  sqlite3_stmt *st, const char *status, uint64_t t)
+{
+	bool settled = !strcmp(status, "settled");
+	bool local = !strcmp(status, "local_failed");
+	bool fee_fail = !settled &&
+			sqlite3_column_int64(st, 3) == WIRE_FEE_INSUFFICIENT;
+	uint64_t out = (uint64_t)sqlite3_column_int64(st, 6);
+	uint64_t fee = (uint64_t)sqlite3_column_int64(st, 7);
+	bool has_hold = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	uint64_t hold = (uint64_t)sqlite3_column_int64(st, 8);
+	int b;
+
+	for (size_t w = 0; w < s->nwin; w++) {
+		struct fwd_totals *x = &e->pub.win[w];
+		if (t < stats_since(s, e, w))
+			continue;
+		x->failed_out += local;
+		x->fee_failures += fee_fail;
+		if (!settled)
+			continue;
+		x->out_msat += out;
+		x->fee_msat += fee;
+		x->out_count++;
+		if (t > x->last_out_sec)
+			x->last_out_sec = t;
+		if (has_hold) {
+			x->hold_count++;
+			x->hold_ms_sum += hold;
+			x->hold_ms_sq_sum += (double)hold * (double)hold;
 		}
 	}
+	if (settled && (b = stats_bucket(s, t)) >= 0)
+		e->daily[s->spec.n_days + (size_t)b] += out;
+}
+
+static void stats_raw_in(struct fwd_stats *s, struct fwd_entry *e,
+			 sqlite3_stmt *st, const char *status, uint64_t t)
+{
+	uint64_t in = (uint64_t)sqlite3_column_int64(st, 5);
+	uint64_t fee = (uint64_t)sqlite3_column_int64(st, 7);
+	int b;
+
+	if (strcmp(status, "settled"))
+		return;
+	for (size_t w = 0; w < s->nwin; w++) {
+		struct fwd_totals *x = &e->pub.win[w];
+		if (t < stats_since(s, e, w))
+			continue;
+		x->in_msat += in;
+		x->in_fee_msat += fee;
+		x->in_count++;
+		if (t > x->last_in_sec)
+			x->last_in_sec = t;
+	}
+	if ((b = stats_bucket(s, t)) >= 0)
+		e->daily[(size_t)b] += in;
+}
+
+static void stats_rolled(struct fwd_stats *s, struct fwd_entry *e,
+			 sqlite3_stmt *st)
+{
+	bool out_side = sqlite3_column_int(st, 1) == 0;
+	uint64_t day = (uint64_t)sqlite3_column_int64(st, 2);
+	uint64_t settled = (uint64_t)sqlite3_column_int64(st, 3);
+	uint64_t in = (uint64_t)sqlite3_column_int64(st, 4);
+	uint64_t out = (uint64_t)sqlite3_column_int64(st, 5);
+	uint64_t fee = (uint64_t)sqlite3_column_int64(st, 6);
+	uint64_t failed = (uint64_t)sqlite3_column_int64(st, 7);
+	uint64_t *last = out_side ? &e->pub.rolled_last_out_day
+				  : &e->pub.rolled_last_in_day;
+	size_t n = s->spec.n_days;
+	int b;
+
+	for (size_t w = 0; w < s->nwin; w++) {
+		struct fwd_totals *x = &e->pub.win[w];
+		uint64_t since = stats_since(s, e, w);
+		/* A day reaching into the window counts whole. */
+		if (since == UINT64_MAX || day < since / DAY_SEC * DAY_SEC)
+			continue;
+		if (out_side) {
+			x->out_count += settled;
+			x->out_msat += out;
+			x->fee_msat += fee;
+			x->failed_out += failed;
+		} else {
+			x->in_count += settled;
+			x->in_msat += in;
+			x->in_fee_msat += fee;
+		}
+	}
+	if (settled > 0 && day > *last)
+		*last = day;
+	if ((b = stats_bucket(s, day)) >= 0) {
+		if (out_side)
+			e->daily[3 * n + (size_t)b] += out;
+		else
+			e->daily[2 * n + (size_t)b] += in;
+	}
+}
+
+/* One raw forward: it counts for its incoming and its outgoing channel. */
+static void stats_raw_row(struct fwd_stats *s, sqlite3_stmt *st)
+{
+	const char *in = (const char *)sqlite3_column_text(st, 0);
+	const char *out = (const char *)sqlite3_column_text(st, 1);
+	const char *status = (const char *)sqlite3_column_text(st, 2);
+	uint64_t t = (uint64_t)sqlite3_column_int64(st, 4);
+	struct fwd_entry *e;
+
+	if (!status)
+		return;
+	if ((e = stats_entry(s, in)) != NULL)
+		stats_raw_in(s, e, st, status, t);
+	if ((e = stats_entry(s, out)) != NULL)
+		stats_raw_out(s, e, st, status, t);
+}
+
+static void stats_rolled_row(struct fwd_stats *s, sqlite3_stmt *st)
+{
+	struct fwd_entry *e =
+		stats_entry(s, (const char *)sqlite3_column_text(st, 0));
+
+	if (e)
+		stats_rolled(s, e, st);
+}
+
+static bool stats_pass(struct fwd_stats *s, struct revenue *r, bool rolled,
+		       char **err)
+{
+	const char *sql =
+		rolled ? (s->only_key ? stats_rolled_one_sql
+				      : stats_rolled_all_sql)
+		       : (s->only_key ? stats_raw_one_sql : stats_raw_all_sql);
+	sqlite3_stmt *st = store_stmt(r->db, sql, err);
+	int rc;
+
+	if (!st)
+		return false;
+	if (s->only_key) {
+		sqlite3_bind_text(st, 1, s->spec.only_scid, -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2,
+				   (sqlite3_int64)(rolled ? s->min_since /
+								DAY_SEC *
+								DAY_SEC
+							  : s->min_since));
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (rolled)
+			stats_rolled_row(s, st);
+		else
+			stats_raw_row(s, st);
+	}
 	store_done(st);
+	if (rc != SQLITE_DONE) {
+		*err = xfmt("forward statistics: %s", store_errmsg(r->db));
+		return false;
+	}
 	return true;
+}
+
+bool forwards_stats_new(struct revenue *r, const struct fwd_stats_spec *spec,
+			struct fwd_stats **out, char **err)
+{
+	struct fwd_stats *s = xzalloc(sizeof(*s));
+	size_t n = spec->n_days;
+
+	*out = NULL;
+	s->nwin = spec->nwin + (spec->chan_since != NULL);
+	if (!s->nwin || s->nwin > FWD_STATS_MAX_WIN ||
+	    n > FWD_STATS_MAX_DAYS) {
+		*err = xfmt("forward statistics: 1 to %d windows and at most "
+			    "%d days",
+			    FWD_STATS_MAX_WIN, FWD_STATS_MAX_DAYS);
+		free(s);
+		return false;
+	}
+	s->spec = *spec;
+	s->today = spec->now_sec / DAY_SEC;
+	s->min_since = UINT64_MAX;
+	for (size_t w = 0; w < spec->nwin; w++)
+		if (spec->since_sec[w] < s->min_since)
+			s->min_since = spec->since_sec[w];
+	/* The daily buckets read as far back as their first day. */
+	if (n && (s->today + 1 - n) * DAY_SEC < s->min_since)
+		s->min_since = (s->today + 1 - n) * DAY_SEC;
+	if (spec->only_scid) {
+		s->only_key = pipeline_scid_key(spec->only_scid);
+		if (!s->only_key) {
+			*err = xfmt("forward statistics: invalid scid '%s'",
+				    spec->only_scid);
+			free(s);
+			return false;
+		}
+		if (spec->chan_since) {
+			uint64_t since = spec->chan_since(
+				spec->only_scid, spec->chan_since_arg);
+			if (since < s->min_since)
+				s->min_since = since;
+		}
+	}
+	s->by_key = u64map_new();
+	s->zero.daily = xzalloc(sizeof(*s->zero.daily) * 2 * (n + 1));
+	s->zero.pub.daily_in_sat = s->zero.daily;
+	s->zero.pub.daily_out_sat = s->zero.daily + n;
+	if (!stats_pass(s, r, false, err) || !stats_pass(s, r, true, err)) {
+		forwards_stats_free(s);
+		return false;
+	}
+	/* Sat per day, as each source rounds it. */
+	for (size_t i = 0; i < s->n; i++) {
+		struct fwd_entry *e = s->entries[i];
+		for (size_t b = 0; b < n; b++) {
+			e->daily[b] = e->daily[b] / 1000 +
+				      e->daily[2 * n + b] / 1000;
+			e->daily[n + b] = e->daily[n + b] / 1000 +
+					  e->daily[3 * n + b] / 1000;
+		}
+		e->pub.daily_in_sat = e->daily;
+		e->pub.daily_out_sat = e->daily ? e->daily + n : NULL;
+	}
+	*out = s;
+	return true;
+}
+
+void forwards_stats_free(struct fwd_stats *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->entries[i]->daily);
+		free(s->entries[i]);
+	}
+	free(s->entries);
+	free(s->zero.daily);
+	u64map_free(s->by_key);
+	free(s);
+}
+
+const struct fwd_chan_stats *forwards_stats_chan(const struct fwd_stats *s,
+						 const char *scid)
+{
+	uint64_t k = pipeline_scid_key(scid);
+	const struct fwd_entry *e = k ? u64map_get(s->by_key, k) : NULL;
+
+	return e ? &e->pub : &s->zero.pub;
+}
+
+int forwards_stats_window(const struct fwd_stats *s, uint64_t since_sec)
+{
+	for (size_t w = 0; w < s->spec.nwin; w++)
+		if (s->spec.since_sec[w] == since_sec)
+			return (int)w;
+	return -1;
 }
 
 static int64_t count_of(struct revenue *r, const char *sql)

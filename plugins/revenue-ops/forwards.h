@@ -31,20 +31,75 @@ json_t *forwards_status_json(struct revenue *r);
 bool forwards_prune(struct revenue *r, uint64_t cutoff_sec, uint64_t *pruned,
 		    char **err);
 
-/* Totals of settled forwards per channel since @since_sec, combining raw
- * rows and daily rollups (a rolled-up day that reaches into the window
- * counts whole). Amounts in msat; last_out_sec and hold_ms_sum come from
- * raw rows only. */
+/* What a channel's forwards add up to over one window, combining raw rows
+ * and daily rollups (a rolled-up day that reaches into the window counts
+ * whole). Amounts in msat. */
 struct fwd_totals {
-	uint64_t out_msat;	 /* forwarded out through the channel */
-	uint64_t in_msat;	 /* received in through the channel */
-	uint64_t fee_msat;	 /* earned on forwards out through it */
+	uint64_t out_msat;	/* forwarded out through the channel */
+	uint64_t in_msat;	/* received in through the channel */
+	uint64_t fee_msat;	/* earned on forwards out through it */
+	uint64_t in_fee_msat;	/* earned on forwards that came in through it */
 	uint64_t out_count, in_count;
-	uint64_t failed_out;	 /* local failures on the outgoing side */
-	uint64_t last_out_sec;	 /* time of the latest settled forward out */
-	uint64_t hold_ms_sum;	 /* resolution time, for HTLC-hold premium */
+	uint64_t failed_out;	/* local failures on the outgoing side */
+	/* Raw rows only (rollups do not keep them): */
+	uint64_t fee_failures;	/* failed out for an insufficient fee */
+	uint64_t last_out_sec;	/* latest settled forward out, 0: none */
+	uint64_t last_in_sec;	/* latest settled forward in, 0: none */
+	uint64_t hold_count;	/* settled out with a known resolution time */
+	uint64_t hold_ms_sum;	/* their resolution times (HTLC-hold premium) */
+	double hold_ms_sq_sum;	/* and the sum of their squares */
 };
-bool forwards_totals(struct revenue *r, const char *scid, uint64_t since_sec,
-		     struct fwd_totals *t, char **err);
+
+/* Statistics of many channels over several windows at once. A cycle that
+ * reads every channel makes one pass over the raw forwards and one over
+ * the rollups, instead of several indexed queries per channel (which on
+ * a node with thousands of channels cost more than all its decisions). */
+#define FWD_STATS_MAX_WIN 6
+#define FWD_STATS_MAX_DAYS 64
+
+struct fwd_stats_spec {
+	/* Window w counts forwards received at or after since_sec[w]. */
+	uint64_t since_sec[FWD_STATS_MAX_WIN];
+	size_t nwin;
+	/* Optionally one more window, win[nwin], whose start differs per
+	 * channel (a fee controller's observation window): chan_since()
+	 * gives it, asked once per channel (UINT64_MAX: nothing counts).
+	 * 1 to FWD_STATS_MAX_WIN windows in all. */
+	uint64_t (*chan_since)(const char *scid, void *arg);
+	void *chan_since_arg;
+	/* Daily settled volumes for the n_days UTC days ending with the
+	 * day of now_sec (0: none; at most FWD_STATS_MAX_DAYS). */
+	size_t n_days;
+	uint64_t now_sec;
+	/* Only this channel (its rows found by index), or NULL for every
+	 * channel (the whole table, read once). */
+	const char *only_scid;
+};
+
+struct fwd_chan_stats {
+	struct fwd_totals win[FWD_STATS_MAX_WIN];
+	/* Latest rolled-up day (its start) with a settled forward out / in,
+	 * among the days the widest window reaches; 0: none. */
+	uint64_t rolled_last_out_day, rolled_last_in_day;
+	/* Settled sat in / out per day, [0] = today (n_days entries). A
+	 * day's raw rows and its rollup are each rounded down to sat. */
+	const uint64_t *daily_in_sat, *daily_out_sat;
+};
+
+struct fwd_stats;
+
+/* Compute @spec's statistics into *@out (caller frees with
+ * forwards_stats_free). False with *err on a database error. */
+bool forwards_stats_new(struct revenue *r, const struct fwd_stats_spec *spec,
+			struct fwd_stats **out, char **err)
+    __attribute__((warn_unused_result));
+void forwards_stats_free(struct fwd_stats *s);
+/* @scid's statistics (borrowed from @s): all zero for a channel without
+ * forwards. Never NULL. */
+const struct fwd_chan_stats *forwards_stats_chan(const struct fwd_stats *s,
+						 const char *scid);
+/* The index of @s's window starting at @since_sec, or -1: lets a reader
+ * use statistics computed by its caller when they cover its windows. */
+int forwards_stats_window(const struct fwd_stats *s, uint64_t since_sec);
 
 #endif

@@ -18,19 +18,12 @@ struct chan_info {
 	bool active;	     /* CHANNELD_NORMAL or CHANNELD_AWAITING_SPLICE */
 	bool peer_connected;
 	bool we_opened;
-	bool private_chan;
 	uint64_t capacity_msat;
 	uint64_t to_us_msat;
 	uint64_t spendable_msat;
-	uint64_t receivable_msat;
-	/* Our live policy (what lightningd enforces now). */
+	/* Our live fee (what lightningd enforces now). */
 	uint64_t fee_base_msat;
 	uint32_t fee_ppm;
-	uint64_t htlc_min_msat, htlc_max_msat;
-	/* The peer's policy toward us, when known. */
-	bool remote_known;
-	uint64_t remote_base_msat;
-	uint32_t remote_ppm;
 	uint16_t max_accepted_htlcs;
 	uint16_t htlcs;		   /* in flight, both directions */
 	uint64_t htlc_value_msat;  /* value of those HTLCs */

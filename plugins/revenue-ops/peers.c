@@ -6,10 +6,12 @@
 #include "common/store.h"
 #include "common/u64map.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/forwards.h"
 #include "plugins/revenue-ops/gather.h"
 #include "plugins/revenue-ops/pipeline.h"
 #include "plugins/revenue-ops/revenue.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool step_done(struct revenue *r, sqlite3_stmt *st, const char *what,
@@ -413,32 +415,20 @@ bool peers_prune_events(struct revenue *r, uint64_t cutoff, uint64_t *deleted,
 	return true;
 }
 
-bool peers_hold_stats(struct revenue *r, const char *const *scids,
-		      size_t nscids, uint64_t since, double *avg_sec,
-		      double *std_sec, uint64_t *n, char **err)
+void peers_hold_stats(const struct fwd_stats *fs, size_t w,
+		      const char *const *scids, size_t nscids, double *avg_sec,
+		      double *std_sec, uint64_t *n)
 {
 	double sum = 0, sum2 = 0;
 
 	*n = 0;
 	*avg_sec = *std_sec = 0;
 	for (size_t i = 0; i < nscids; i++) {
-		sqlite3_stmt *st = store_stmt(
-		    r->db,
-		    "SELECT COUNT(hold_ms), SUM(hold_ms), "
-		    "SUM(CAST(hold_ms AS REAL) * hold_ms) FROM forwards "
-		    "WHERE out_channel = ?1 AND status = 'settled' AND "
-		    "received_time >= ?2 AND hold_ms IS NOT NULL",
-		    err);
-		if (!st)
-			return false;
-		sqlite3_bind_text(st, 1, scids[i], -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*n += (uint64_t)sqlite3_column_int64(st, 0);
-			sum += sqlite3_column_double(st, 1) / 1000.0;
-			sum2 += sqlite3_column_double(st, 2) / 1e6;
-		}
-		store_done(st);
+		const struct fwd_totals *t =
+		    &forwards_stats_chan(fs, scids[i])->win[w];
+		*n += t->hold_count;
+		sum += (double)t->hold_ms_sum / 1000.0;
+		sum2 += t->hold_ms_sq_sum / 1e6;
 	}
 	if (*n) {
 		double mean = sum / (double)*n;
@@ -446,5 +436,38 @@ bool peers_hold_stats(struct revenue *r, const char *const *scids,
 		*avg_sec = mean;
 		*std_sec = var > 0 ? sqrt(var) : 0;
 	}
-	return true;
+}
+
+struct peer_ref {
+	const char *id;
+	size_t idx;
+};
+
+static int peer_ref_cmp(const void *a, const void *b)
+{
+	const struct peer_ref *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void peers_group(const char *const *peer_ids, size_t n, size_t *first,
+		 size_t *next)
+{
+	struct peer_ref *v = xmalloc(sizeof(*v) * (n + 1));
+
+	/* Sorted by (id, index), each peer's channels are adjacent and in
+	 * index order. */
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct peer_ref){peer_ids[i], i};
+	qsort(v, n, sizeof(*v), peer_ref_cmp);
+	for (size_t i = 0; i < n; i++) {
+		bool same_prev = i > 0 && !strcmp(v[i - 1].id, v[i].id);
+		bool same_next = i + 1 < n && !strcmp(v[i + 1].id, v[i].id);
+		first[v[i].idx] = same_prev ? first[v[i - 1].idx] : v[i].idx;
+		next[v[i].idx] = same_next ? v[i + 1].idx : n;
+	}
+	free(v);
 }

@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct revenue;
+struct fwd_stats;
 struct node_view;
+struct revenue;
 
 /* Store one connection event ("connected", "disconnected", "snapshot")
  * in its own small transaction. */
@@ -58,11 +59,17 @@ bool peers_reputation_update(struct revenue *r, const struct node_view *v,
 bool peers_prune_events(struct revenue *r, uint64_t cutoff, uint64_t *deleted,
 			char **err) __attribute__((warn_unused_result));
 
-/* HTLC hold time of forwards out through @scid since @since: average and
- * standard deviation in seconds (*n = 0: no data). */
-bool peers_hold_stats(struct revenue *r, const char *const *scids,
-		      size_t nscids, uint64_t since, double *avg_sec,
-		      double *std_sec, uint64_t *n, char **err)
-    __attribute__((warn_unused_result));
+/* HTLC hold time of forwards out through @scids (in that order) that
+ * window @w of @fs counts: average and standard deviation in seconds
+ * (*n = 0: no data). */
+void peers_hold_stats(const struct fwd_stats *fs, size_t w,
+		      const char *const *scids, size_t nscids, double *avg_sec,
+		      double *std_sec, uint64_t *n);
+
+/* Group channels by peer in linear-logarithmic time: for @n peer ids,
+ * first[i] is the lowest index with the same id as i, next[i] the next
+ * higher one (or n after the last). */
+void peers_group(const char *const *peer_ids, size_t n, size_t *first,
+		 size_t *next);
 
 #endif

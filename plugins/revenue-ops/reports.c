@@ -15,6 +15,7 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/acct.h"
+#include "plugins/revenue-ops/forwards.h"
 #include "plugins/revenue-ops/revenue.h"
 #include <math.h>
 #include <stdio.h>
@@ -119,8 +120,10 @@ static void chan_pnls_free(struct chan_pnl *v, size_t n)
 	free(v);
 }
 
+/* @fs: forward statistics of every channel (acct_fwd_stats), or NULL. */
 static bool chan_pnl_compute(struct revenue *r, const struct acct_live_chan *c,
-			     uint64_t now, struct chan_pnl *p, char **err)
+			     uint64_t now, const struct fwd_stats *fs,
+			     struct chan_pnl *p, char **err)
 {
 	struct pnl_params params;
 	struct acct_key k;
@@ -129,7 +132,7 @@ static bool chan_pnl_compute(struct revenue *r, const struct acct_live_chan *c,
 	acct_pnl_params(&params);
 	acct_live_key(c, &k);
 	p->c = c;
-	if (!acct_obs_build(r, &k, now, &p->o, &p->x, err))
+	if (!acct_obs_build(r, &k, now, fs, &p->o, &p->x, err))
 		return false;
 	e = pnl_channel(&params, &p->o, now, &p->res);
 	if (e) {
@@ -145,20 +148,28 @@ static bool chan_pnls(struct revenue *r, const struct acct_live *v,
 		      const char *peer, struct chan_pnl **out, size_t *n,
 		      char **err)
 {
-	struct chan_pnl *arr = xzalloc(sizeof(*arr) * (v->n + 1));
+	struct chan_pnl *arr;
+	struct fwd_stats *fs = NULL;
 
+	/* Every channel: their forwards in one pass. */
+	if (!peer && !acct_fwd_stats(r, v->now, &fs, err))
+		return false;
+	arr = xzalloc(sizeof(*arr) * (v->n + 1));
 	*n = 0;
 	for (size_t i = 0; i < v->n; i++) {
 		if (!v->chans[i].ci.active)
 			continue;
 		if (peer && strcasecmp(peer, v->chans[i].ci.peer_id))
 			continue;
-		if (!chan_pnl_compute(r, &v->chans[i], v->now, &arr[*n], err)) {
+		if (!chan_pnl_compute(r, &v->chans[i], v->now, fs, &arr[*n],
+				      err)) {
 			chan_pnls_free(arr, *n);
+			forwards_stats_free(fs);
 			return false;
 		}
 		(*n)++;
 	}
+	forwards_stats_free(fs);
 	*out = arr;
 	return true;
 }
@@ -418,7 +429,7 @@ static void prof_live(struct revenue *r, struct acct_live *v, const char *err,
 			if (strcmp(v->chans[i].ci.scid, q->scid_buf) ||
 			    !v->chans[i].ci.active)
 				continue;
-			if (!chan_pnl_compute(r, &v->chans[i], v->now, &p,
+			if (!chan_pnl_compute(r, &v->chans[i], v->now, NULL, &p,
 					      &e)) {
 				fail_db(cmd, e);
 				goto out;

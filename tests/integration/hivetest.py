@@ -34,10 +34,12 @@ class Rpc:
         self.path = path
         self.next_id = 0
 
-    def call(self, method, params=None, timeout=60):
+    def call(self, method, params=None, timeout=60, filter=None):
         self.next_id += 1
         req = {"jsonrpc": "2.0", "id": "test:%s#%d" % (method, self.next_id),
                "method": method, "params": params if params is not None else {}}
+        if filter is not None:
+            req["filter"] = filter
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(timeout)
         s.connect(self.path)

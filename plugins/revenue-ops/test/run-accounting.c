@@ -2,7 +2,8 @@
  * types, lightningd's listings, bookkeeper events (recorded JSON shaped
  * as CLN's bkpr-listaccountevents schema: test/vectors/), the cost
  * fallbacks, and, on a :memory: database, the per-channel observation
- * over raw forwards plus daily rollups (before and after pruning),
+ * over raw forwards plus daily rollups (before and after pruning), the
+ * forward statistics of one channel and of all at once,
  * rebalance recording, the open / splice / close events and the frozen
  * P&L of a closed channel (defects 30, 31, 32), operational-row cleanup
  * and the daily snapshot. */
@@ -424,6 +425,25 @@ static struct chan_info chan(const char *scid, const char *cid,
 	return ci;
 }
 
+/* The observation of @ci, checked to be the same whether its forwards are
+ * read for it alone or with every channel's in one pass (the cycles'
+ * way). */
+static bool obs(struct revenue *r, const struct chan_info *ci, uint64_t now,
+		struct pnl_channel_obs *o, char **err)
+{
+	struct pnl_channel_obs batch;
+	struct fwd_stats *fs = NULL;
+	bool ok = accounting_channel_obs(r, ci, now, NULL, o, err) &&
+		  acct_fwd_stats(r, now, &fs, err) &&
+		  accounting_channel_obs(r, ci, now, fs, &batch, err);
+
+	forwards_stats_free(fs);
+	if (ok)
+		CHECK(!memcmp(o, &batch, sizeof(batch)),
+		      "%s: the same from every channel's statistics", ci->scid);
+	return ok;
+}
+
 /* Channel A (scid 1x1x0) exits 3 forwards (one 40 days ago, one 10 days
  * ago, one 2 days ago) and enters 2; 1x2x0 is the other side. */
 static void traffic(struct revenue *r, uint64_t now)
@@ -442,8 +462,7 @@ static void check_obs_a(struct revenue *r, uint64_t now, const char *when)
 	struct pnl_channel_obs o;
 	char *err = NULL;
 
-	CHECK(accounting_channel_obs(r, &ci, now, &o, &err), "obs %s: %s", when,
-	      err ? err : "");
+	CHECK(obs(r, &ci, now, &o, &err), "obs %s: %s", when, err ? err : "");
 	free(err);
 	CHECK_EQ_INT(o.fees_earned_msat, 7000, "%s: exit fees, all time", when);
 	CHECK_EQ_INT(o.volume_routed_msat, 7000000, "%s: exit volume", when);
@@ -496,6 +515,132 @@ static void test_obs_and_rollups(void)
 	teardown(&r);
 }
 
+/* The start of 1x1x0's own window (others have none). */
+static uint64_t own_since(const char *scid, void *arg)
+{
+	return !strcmp(scid, "1x1x0") ? *(const uint64_t *)arg : UINT64_MAX;
+}
+
+enum { W_ALL, W_7D, W_1D, W_NWIN, W_OWN = W_NWIN };
+
+static struct fwd_stats *stats(struct revenue *r, uint64_t now,
+			       const char *only, uint64_t *own)
+{
+	struct fwd_stats_spec spec = {
+	    .since_sec = {0, now - 7 * DAY, now - DAY},
+	    .nwin = W_NWIN,
+	    .chan_since = own_since,
+	    .chan_since_arg = own,
+	    .n_days = 3,
+	    .now_sec = now,
+	    .only_scid = only,
+	};
+	struct fwd_stats *s = NULL;
+	char *err = NULL;
+
+	CHECK(forwards_stats_new(r, &spec, &s, &err), "statistics%s%s: %s",
+	      only ? " of " : "", only ? only : "", err ? err : "");
+	free(err);
+	return s;
+}
+
+/* Every channel's statistics from one pass equal each channel's own. */
+static void check_stats_one_by_one(struct revenue *r, uint64_t now,
+				   uint64_t *own, const char *when)
+{
+	static const char *const scids[] = {"1x1x0", "1x2x0", "9x9x9"};
+	struct fwd_stats *all = stats(r, now, NULL, own);
+
+	for (size_t i = 0; i < ARRAY_SIZE(scids) && all; i++) {
+		struct fwd_stats *one = stats(r, now, scids[i], own);
+		const struct fwd_chan_stats *a, *b;
+		if (!one)
+			continue;
+		a = forwards_stats_chan(all, scids[i]);
+		b = forwards_stats_chan(one, scids[i]);
+		CHECK(!memcmp(a->win, b->win, sizeof(a->win)) &&
+			  a->rolled_last_out_day == b->rolled_last_out_day &&
+			  a->rolled_last_in_day == b->rolled_last_in_day &&
+			  !memcmp(a->daily_in_sat, b->daily_in_sat,
+				  3 * sizeof(uint64_t)) &&
+			  !memcmp(a->daily_out_sat, b->daily_out_sat,
+				  3 * sizeof(uint64_t)),
+		      "%s: %s alone as among all", when, scids[i]);
+		forwards_stats_free(one);
+	}
+	forwards_stats_free(all);
+}
+
+static void test_fwd_stats(void)
+{
+	struct revenue r;
+	uint64_t now = NOW + 100 * DAY, own = now - 3 * DAY, pruned = 0;
+	const struct fwd_chan_stats *c;
+	struct fwd_stats *s;
+	char *err = NULL;
+
+	setup(&r);
+	traffic(&r, now);
+	/* Failed downstream for too low a fee, and a known hold time. */
+	fwd(&r, "1x2x0", 5, "1x1x0", 3000000, 3000, now - 2 * DAY, "failed");
+	exec(&r, "UPDATE forwards SET failcode = 4108 WHERE in_htlc_id = 5;"
+		 "UPDATE forwards SET hold_ms = 1500 WHERE in_channel = "
+		 "'1x2x0' AND in_htlc_id = 3");
+	s = stats(&r, now, NULL, &own);
+	c = forwards_stats_chan(s, "1x1x0");
+	CHECK(c->win[W_ALL].out_msat == 7000000 &&
+		  c->win[W_ALL].fee_msat == 7000 &&
+		  c->win[W_ALL].out_count == 3 &&
+		  c->win[W_ALL].last_out_sec == now - 2 * DAY,
+	      "lifetime: settled exits");
+	CHECK(c->win[W_ALL].in_msat == 1001000 &&
+		  c->win[W_ALL].in_fee_msat == 1000 &&
+		  c->win[W_ALL].in_count == 2 &&
+		  c->win[W_ALL].last_in_sec == now - DAY,
+	      "lifetime: settled entries and the fees they fed");
+	CHECK(c->win[W_ALL].failed_out == 1 && c->win[W_ALL].fee_failures == 1,
+	      "a local failure; a downstream failure for the fee");
+	CHECK(c->win[W_ALL].hold_count == 1 &&
+		  c->win[W_ALL].hold_ms_sum == 1500 &&
+		  c->win[W_ALL].hold_ms_sq_sum == 1500.0 * 1500.0,
+	      "hold times: only where known");
+	CHECK(c->win[W_7D].out_count == 1 && c->win[W_7D].in_count == 1 &&
+		  c->win[W_1D].out_count == 0 && c->win[W_1D].failed_out == 1 &&
+		  c->win[W_1D].in_msat == 500300,
+	      "7-day and 1-day windows");
+	CHECK(c->win[W_OWN].out_msat == 4000000 &&
+		  c->win[W_OWN].fee_failures == 1 &&
+		  c->win[W_OWN].in_count == 1,
+	      "the channel's own window");
+	CHECK(forwards_stats_chan(s, "1x2x0")->win[W_OWN].out_count == 0 &&
+		  forwards_stats_chan(s, "1x2x0")->win[W_ALL].out_count == 2,
+	      "a channel without its own window counts nothing there");
+	CHECK(c->daily_out_sat[0] == 0 && c->daily_in_sat[1] == 500 &&
+		  c->daily_out_sat[2] == 4000,
+	      "daily buckets, today first");
+	CHECK(forwards_stats_window(s, now - DAY) == W_1D &&
+		  forwards_stats_window(s, now - 2 * DAY) == -1,
+	      "windows found by their start");
+	forwards_stats_free(s);
+	check_stats_one_by_one(&r, now, &own, "raw");
+
+	CHECK(forwards_prune(&r, now - 8 * DAY, &pruned, &err), "prune: %s",
+	      err ? err : "");
+	free(err);
+	s = stats(&r, now, NULL, &own);
+	c = forwards_stats_chan(s, "1x1x0");
+	CHECK(c->win[W_ALL].out_count == 3 && c->win[W_ALL].fee_msat == 7000 &&
+		  c->win[W_ALL].in_count == 2 &&
+		  c->win[W_ALL].last_out_sec == now - 2 * DAY,
+	      "rollups count in the lifetime");
+	CHECK(c->rolled_last_out_day == now - 10 * DAY &&
+		  c->rolled_last_in_day == now - 20 * DAY,
+	      "latest rolled-up days");
+	forwards_stats_free(s);
+	check_stats_one_by_one(&r, now, &own, "after pruning");
+	teardown(&r);
+}
+
 static void test_rebalance(void)
 {
 	struct revenue r;
@@ -524,7 +669,7 @@ static void test_rebalance(void)
 	store_rollback(r.db);
 	CHECK_EQ_INT(scalar(&r, "SELECT COUNT(*) FROM rebalance_costs"), 2,
 		     "the caller's rollback removed it");
-	CHECK(accounting_channel_obs(&r, &ci, now, &o, &err), "obs");
+	CHECK(obs(&r, &ci, now, &o, &err), "obs");
 	CHECK_EQ_INT(o.rebalance_cost_msat, 1334, "lifetime rebalance cost");
 	CHECK_EQ_INT(o.rebalance_cost_30d_msat, 100, "30-day");
 	CHECK_EQ_INT(o.rebalance_cost_7d_msat, 100, "7-day");
@@ -641,7 +786,7 @@ static void test_lifecycle(void)
 		     "a replayed splice is recorded once");
 	fwd(&r, "1x2x0", 3, "5x1x0", 1000000, 1500, t0 + 4 * DAY, "settled");
 	ci = chan("5x1x0", CID_A, PEER1, true);
-	CHECK(accounting_channel_obs(&r, &ci, t0 + 5 * DAY, &o, &err), "obs");
+	CHECK(obs(&r, &ci, t0 + 5 * DAY, &o, &err), "obs");
 	CHECK_EQ_INT(o.fees_earned_msat, 6500,
 		     "fees before and after the splice are the channel's");
 	CHECK_EQ_INT(o.splice_cost_msat, 2000 * SAT, "splice cost counted");
@@ -920,6 +1065,7 @@ int main(void)
 	test_bkpr();
 	test_fallbacks();
 	test_obs_and_rollups();
+	test_fwd_stats();
 	test_rebalance();
 	test_lifecycle();
 	test_lifecycle_bkpr();

@@ -1,11 +1,13 @@
 /* Unit tests of the decision pipeline's pure helpers: policy updates and
- * their validation, batch-entry parsing, the rate limiter, scid keys, the
- * engine parameters taken from the configuration, and the fee-state BLOB
- * round trip (with the splice fallback by channel id) on :memory:. */
+ * their validation, batch-entry parsing, the rate limiter, scid keys,
+ * channels grouped by peer, the engine parameters taken from the
+ * configuration, and the fee-state BLOB round trip (with the splice
+ * fallback by channel id) on :memory:. */
 #include "common/errcode.h"
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/fee_cycle.h"
+#include "plugins/revenue-ops/peers.h"
 #include "plugins/revenue-ops/pipeline.h"
 #include "plugins/revenue-ops/policy.h"
 #include "plugins/revenue-ops/revenue.h"
@@ -243,6 +245,21 @@ static void test_keys_and_params(void)
 	config_free(&c);
 }
 
+static void test_peer_groups(void)
+{
+	static const char *const ids[] = {PEER "b", PEER "a", PEER "b",
+					  PEER "c", PEER "a"};
+	static const size_t want_first[] = {0, 1, 0, 3, 1};
+	static const size_t want_next[] = {2, 4, 5, 5, 5};
+	size_t first[ARRAY_SIZE(ids)], next[ARRAY_SIZE(ids)];
+
+	peers_group(ids, ARRAY_SIZE(ids), first, next);
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+		CHECK_EQ_INT(first[i], want_first[i], "channel %zu: first", i);
+		CHECK_EQ_INT(next[i], want_next[i], "channel %zu: next", i);
+	}
+}
+
 static void test_fee_state_blob(void)
 {
 	struct revenue r = {0};
@@ -309,6 +326,7 @@ int main(void)
 	test_from_json();
 	test_ratelimit();
 	test_keys_and_params();
+	test_peer_groups();
 	test_fee_state_blob();
 	return check_done();
 }
