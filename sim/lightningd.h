@@ -41,9 +41,9 @@ struct sim_hooks {
 	 * (to tell a fleet peer about an invoice paid, a channel opened or
 	 * closed, a connection). */
 	struct lnd *(*node_lnd)(void *arg, uint32_t node);
-	/* Run the simulation forward @seconds of simulated time (the
-	 * dev-sim-advance method). False with *err. */
-	bool (*advance)(void *arg, uint64_t seconds, char **err);
+	/* dev-sim-advance: run the simulation @seconds forward; the hook
+	 * owns @req and answers it once done. */
+	void (*advance)(void *arg, struct lnd_req *req, uint64_t seconds);
 };
 
 struct lnd_config {

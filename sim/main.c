@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
@@ -29,6 +30,13 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static const char *default_dir(void)
@@ -58,7 +66,7 @@ static void usage(FILE *f)
 		"  hive-sim run SCENARIO.json [--days N] [--seed S] [--out DIR]\n"
 		"               [--baseline] [--disable-plugin NAME]...\n"
 		"               [--plugin-opt NAME=VALUE]... [--warmup-days N]\n"
-		"  hive-sim serve SCENARIO.json [--dir DIR] [--speed X]\n"
+		"  hive-sim serve SCENARIO.json [--dir DIR] [--sim-clock] [--speed X]\n"
 		"               [--disable-plugin NAME]... [--plugin-opt N=V]...\n"
 		"  hive-sim cli [--dir DIR] NODE METHOD [PARAMS...]\n"
 		"\n"
@@ -243,7 +251,7 @@ struct cmdline {
 	json_t *plugin_opts;
 	double days, warmup_days, speed;
 	uint64_t seed;
-	bool baseline, verbose;
+	bool baseline, verbose, sim_clock;
 	int timeout_ms;
 };
 
@@ -258,6 +266,8 @@ static bool parse_common(int argc, char **argv, struct cmdline *cl)
 			cl->baseline = true;
 		} else if (!strcmp(a, "--verbose")) {
 			cl->verbose = true;
+		} else if (!strcmp(a, "--sim-clock")) {
+			cl->sim_clock = true;
 		} else if (a[0] != '-' && !cl->scenario) {
 			cl->scenario = a;
 		} else if (!v) {
@@ -342,7 +352,7 @@ static void write_index(const struct sim *sim)
 
 static int cmd_serve(int argc, char **argv)
 {
-	struct cmdline cl = {.dir = default_dir(), .speed = 0};
+	struct cmdline cl = {.dir = default_dir(), .speed = -1};
 	struct scenario *sc;
 	struct sim *sim;
 	char *err = NULL, *report;
@@ -367,7 +377,7 @@ static int cmd_serve(int argc, char **argv)
 	struct sim_opts so = {
 		.dir = cl.dir,
 		.plugin_dir = cl.plugin_dir,
-		.sim_clock = false,
+		.sim_clock = cl.sim_clock,
 		.baseline = cl.baseline,
 		.disabled = cl.disabled,
 		.ndisabled = cl.ndisabled,
@@ -394,8 +404,26 @@ static int cmd_serve(int argc, char **argv)
 	fflush(stdout);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	while (!stop_requested)
-		loop_run_once(sim->loop, 200);
+	/* Simulated time follows the wall clock times --speed (default: 1
+	 * with --sim-clock, where plugins run on simulated time; 0 without,
+	 * where plugins keep the wall clock and the network moves only by
+	 * dev-sim-advance), plus whatever dev-sim-advance jumped. */
+	if (cl.speed < 0)
+		cl.speed = cl.sim_clock ? 1 : 0;
+	uint64_t sim0 = sim->now_ms, wall0 = wall_ms();
+	while (!stop_requested) {
+		loop_run_once(sim->loop, 100);
+		sim_serve_pending(sim);
+		uint64_t target = sim0 + sim->offset_ms +
+				  (uint64_t)((double)(wall_ms() - wall0) * cl.speed);
+		if (target > sim->now_ms && !sim_advance(sim, target, &err)) {
+			fprintf(stderr, "hive-sim: %s\n", err);
+			free(err);
+			err = NULL;
+			rc = 1;
+			break;
+		}
+	}
 out:
 	report = sim_free(sim);
 	if (report) {

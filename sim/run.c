@@ -28,8 +28,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* A plugin hears about forwards at most this long after they happen. */
-#define NOTIFY_DELAY_MS (5 * 60 * 1000ULL)
 #define SAMPLE_MS (60 * 60 * 1000ULL)
 
 struct node_base {
@@ -260,87 +258,14 @@ static void print_summary(struct run *rn, const json_t *rep)
 	       (long long)json_integer_value(json_object_get(net, "volume_sats")));
 }
 
-/* Synchronise every fleet node's plugins to @now_ms. */
-static bool sync_all(struct run *rn, uint64_t now_ms, char **err)
+static bool on_sample(void *arg, const struct event *ev)
 {
-	for (size_t i = 0; i < rn->sim->nlnds; i++) {
-		if (!rn->sim->lnds[i])
-			continue;
-		if (!lnd_sync(rn->sim->lnds[i], now_ms, err))
-			return false;
-	}
-	return true;
-}
+	struct run *rn = arg;
 
-static uint64_t next_plugin_deadline(const struct run *rn)
-{
-	uint64_t next = UINT64_MAX;
-	for (size_t i = 0; i < rn->sim->nlnds; i++) {
-		if (!rn->sim->lnds[i])
-			continue;
-		uint64_t d = lnd_next_deadline_ms(rn->sim->lnds[i]);
-		if (d < next)
-			next = d;
-	}
-	return next;
-}
-
-static bool play(struct run *rn, uint64_t until_ms, bool plugins, char **err)
-{
-	struct sim *sim = rn->sim;
-	uint64_t now = sim->now_ms;
-	uint64_t next_sync = plugins ? now : UINT64_MAX;
-
-	while (now < until_ms) {
-		uint64_t t_ev = evq_next_ms(&sim->q);
-		uint64_t t_block = sim->next_block_ms;
-		uint64_t t_sync = UINT64_MAX;
-
-		if (plugins) {
-			t_sync = next_plugin_deadline(rn);
-			if (next_sync < t_sync)
-				t_sync = next_sync;
-		}
-		uint64_t t = t_ev < t_block ? t_ev : t_block;
-		if (t_sync < t)
-			t = t_sync;
-		if (t > until_ms) {
-			now = until_ms;
-			sim_set_time(sim, now);
-			break;
-		}
-		now = t;
-		sim_set_time(sim, now);
-		if (t == t_sync) {
-			/* Plugins first: at equal times they act on the state
-			 * before the next event, which is what they saw. */
-			if (!sync_all(rn, now, err))
-				return false;
-			next_sync = UINT64_MAX;
-			continue;
-		}
-		if (t == t_block) {
-			sim_new_block(sim);
-			sim->next_block_ms += (uint64_t)sim->block_interval_sec *
-					      1000;
-		} else {
-			struct event ev;
-			evq_pop(&sim->q, &ev);
-			if (ev.type == SIM_EV_SAMPLE) {
-				sample(rn, now);
-				evq_push(&sim->q, now + SAMPLE_MS, SIM_EV_SAMPLE, 0,
-					 0, NULL);
-			} else {
-				sim_handle_event(sim, &ev);
-			}
-		}
-		/* Whatever happened reaches the plugins within the
-		 * notification delay. */
-		if (plugins && next_sync == UINT64_MAX)
-			next_sync = now + NOTIFY_DELAY_MS;
-	}
-	if (plugins && !sync_all(rn, now, err))
+	if (ev->type != SIM_EV_SAMPLE)
 		return false;
+	sample(rn, ev->at_ms);
+	evq_push(&rn->sim->q, ev->at_ms + SAMPLE_MS, SIM_EV_SAMPLE, 0, 0, NULL);
 	return true;
 }
 
@@ -416,7 +341,7 @@ int sim_run(const struct run_opts *o)
 		 NULL);
 
 	/* Warm-up: traffic only. */
-	if (!play(&rn, rn.t_measure_ms, false, &err))
+	if (!sim_play(rn.sim, rn.t_measure_ms, on_sample, &rn, &err))
 		goto fail;
 	payments_reset_stats(rn.sim->pay, rn.t_measure_ms);
 	snapshot_base(&rn);
@@ -426,7 +351,7 @@ int sim_run(const struct run_opts *o)
 	open_timeseries(&rn, path);
 	free(path);
 	sample(&rn, rn.t_measure_ms);
-	if (!play(&rn, rn.t_end_ms, true, &err))
+	if (!sim_play(rn.sim, rn.t_end_ms, on_sample, &rn, &err))
 		goto fail;
 
 	/* Stop the plugins first: a crash or a leak at exit fails the run. */

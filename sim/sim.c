@@ -75,10 +75,36 @@ static struct lnd *hook_node_lnd(void *arg, uint32_t node)
 	return node < sim->nlnds ? sim->lnds[node] : NULL;
 }
 
-static bool hook_advance(void *arg, uint64_t seconds, char **err)
+/* dev-sim-advance: plugins may have to be ticked, which runs the event
+ * loop; so the jump is queued and made by the top-level loop
+ * (sim_serve_pending), never from inside this request's callback. */
+static void hook_advance(void *arg, struct lnd_req *req, uint64_t seconds)
 {
 	struct sim *sim = arg;
-	return sim_advance(sim, sim->now_ms + seconds * 1000, err);
+	xgrow(&sim->advances, &sim->capadvances, sim->nadvances + 1,
+	      sizeof(*sim->advances));
+	sim->advances[sim->nadvances++] =
+		(struct sim_advance_req){req, seconds * 1000};
+}
+
+void sim_serve_pending(struct sim *sim)
+{
+	while (sim->nadvances) {
+		struct sim_advance_req a = sim->advances[0];
+		char *err = NULL;
+		memmove(sim->advances, sim->advances + 1,
+			--sim->nadvances * sizeof(*sim->advances));
+		sim->offset_ms += a.ms;
+		if (!sim_advance(sim, sim->now_ms + a.ms, &err)) {
+			lnd_req_fail(a.req, -1, "%s", err ? err : "advance failed");
+			free(err);
+			continue;
+		}
+		lnd_req_ok(a.req, json_pack("{s:I,s:i}", "now",
+					    (json_int_t)sim->net->now_sec,
+					    "blockheight",
+					    (int)sim->net->height));
+	}
 }
 
 static const struct sim_hooks hooks = {
@@ -476,6 +502,7 @@ static bool disabled(const struct sim *sim, const char *name)
 bool sim_start(struct sim *sim, char **err)
 {
 	*err = NULL;
+	sim->started = true;
 	if (mkdir(sim->opts.dir, 0755) != 0 && errno != EEXIST) {
 		*err = xfmt("cannot create %s: %s", sim->opts.dir,
 			    strerror(errno));
@@ -539,6 +566,9 @@ char *sim_free(struct sim *sim)
 
 	if (!sim)
 		return NULL;
+	for (size_t i = 0; i < sim->nadvances; i++)
+		lnd_req_fail(sim->advances[i].req, -1, "simulation shutting down");
+	free(sim->advances);
 	for (size_t i = 0; i < sim->nlnds; i++) {
 		if (!sim->lnds[i])
 			continue;
@@ -656,6 +686,88 @@ bool sim_handle_event(struct sim *sim, const struct event *ev)
 	return sim->pay && payments_handle(sim->pay, ev);
 }
 
+/* A plugin hears about forwards at most this long after they happen. */
+#define NOTIFY_DELAY_MS (5 * 60 * 1000ULL)
+
+static bool sync_plugins(struct sim *sim, uint64_t now_ms, char **err)
+{
+	for (size_t i = 0; i < sim->nlnds; i++)
+		if (sim->lnds[i] && !lnd_sync(sim->lnds[i], now_ms, err))
+			return false;
+	return true;
+}
+
+static uint64_t plugin_deadline(const struct sim *sim)
+{
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < sim->nlnds; i++) {
+		if (!sim->lnds[i])
+			continue;
+		uint64_t d = lnd_next_deadline_ms(sim->lnds[i]);
+		if (d < next)
+			next = d;
+	}
+	return next;
+}
+
+bool sim_play(struct sim *sim, uint64_t until_ms,
+	      bool (*other)(void *arg, const struct event *ev), void *arg,
+	      char **err)
+{
+	bool plugins = sim->started && sim->opts.sim_clock;
+	uint64_t now = sim->now_ms;
+	uint64_t next_sync = plugins ? now : UINT64_MAX;
+
+	*err = NULL;
+	while (now < until_ms) {
+		uint64_t t_ev = evq_next_ms(&sim->q);
+		uint64_t t_block = sim->next_block_ms;
+		uint64_t t_sync = UINT64_MAX, t;
+
+		if (plugins) {
+			t_sync = plugin_deadline(sim);
+			if (next_sync < t_sync)
+				t_sync = next_sync;
+		}
+		t = t_ev < t_block ? t_ev : t_block;
+		if (t_sync < t)
+			t = t_sync;
+		if (t > until_ms)
+			break;
+		now = t;
+		sim_set_time(sim, now);
+		if (t == t_sync) {
+			/* Plugins first: at equal times they act on the state
+			 * before the next event, which is what they saw. */
+			if (!sync_plugins(sim, now, err))
+				return false;
+			next_sync = UINT64_MAX;
+			continue;
+		}
+		if (t == t_block) {
+			sim_new_block(sim);
+			sim->next_block_ms +=
+				(uint64_t)sim->block_interval_sec * 1000;
+		} else {
+			struct event ev;
+			evq_pop(&sim->q, &ev);
+			if (!sim_handle_event(sim, &ev) &&
+			    !(other && other(arg, &ev))) {
+				*err = xfmt("unknown event type %d at %llu ms",
+					    ev.type,
+					    (unsigned long long)ev.at_ms);
+				return false;
+			}
+		}
+		/* Whatever happened reaches the plugins within the
+		 * notification delay. */
+		if (plugins && next_sync == UINT64_MAX)
+			next_sync = now + NOTIFY_DELAY_MS;
+	}
+	sim_set_time(sim, until_ms);
+	return !plugins || sync_plugins(sim, until_ms, err);
+}
+
 bool sim_advance(struct sim *sim, uint64_t until_ms, char **err)
 {
 	*err = NULL;
@@ -669,28 +781,5 @@ bool sim_advance(struct sim *sim, uint64_t until_ms, char **err)
 		payments_start(sim->pay, sim->traffic_until_ms, until_ms);
 		sim->traffic_until_ms = until_ms;
 	}
-	for (;;) {
-		uint64_t t_ev = evq_next_ms(&sim->q);
-		uint64_t t_blk = sim->next_block_ms;
-		struct event ev;
-
-		if (t_ev > until_ms && t_blk > until_ms)
-			break;
-		if (t_blk <= t_ev) {
-			sim_set_time(sim, t_blk);
-			sim_new_block(sim);
-			sim->next_block_ms += sim->block_interval_sec * 1000ULL;
-			continue;
-		}
-		if (!evq_pop(&sim->q, &ev))
-			break;
-		sim_set_time(sim, ev.at_ms);
-		if (!sim_handle_event(sim, &ev)) {
-			*err = xfmt("unknown event type %d at %llu ms", ev.type,
-				    (unsigned long long)ev.at_ms);
-			return false;
-		}
-	}
-	sim_set_time(sim, until_ms);
-	return true;
+	return sim_play(sim, until_ms, NULL, NULL, err);
 }

@@ -67,6 +67,15 @@ struct sim {
 	struct sim_fee_step *fee_steps;
 	size_t nfee_steps;
 	uint64_t traffic_until_ms; /* demand generated up to (sim_advance) */
+	bool started;		   /* sim_start ran: plugins exist */
+	/* serve: simulated time = start + wall time elapsed + offset_ms,
+	 * where dev-sim-advance adds to the offset. */
+	uint64_t offset_ms;
+	struct sim_advance_req {
+		struct lnd_req *req;
+		uint64_t ms;
+	} *advances;
+	size_t nadvances, capadvances;
 	struct rng gossip_rng;	   /* channel_update propagation delays */
 };
 
@@ -89,9 +98,7 @@ char *sim_free(struct sim *sim);
  *                           sim->next_block_ms += block_interval_sec*1000
  *   else pop the event and sim_handle_event(sim, &ev);
  *   lnd_sync(each lnd, t)   (delivers queued notifications, ticks plugins)
- * with payments_start(sim->pay, start, end) once before. sim_advance()
- * does the same without the plugin part (serve mode, where plugins run
- * on wall time). */
+ * with payments_start(sim->pay, start, end) once before: sim_play(). */
 
 /* Move simulated time to @now_ms (never backwards): the clock in the
  * network, the mempool feerate the "chain" object scripts for that time,
@@ -108,10 +115,20 @@ bool sim_handle_event(struct sim *sim, const struct event *ev);
  * disconnect / connect notifications and the peer_connected hook at
  * every fleet peer (and at @node itself if it is a fleet node). */
 void sim_set_online(struct sim *sim, uint32_t node, bool online);
-/* Run the network (traffic, blocks, events) forward to @until_ms without
- * syncing plugins; for `serve` (the dev-sim-advance method). */
+/* Play events, blocks and (on simulated time, once started) plugin syncs
+ * up to @until_ms, as described above; events of a type the simulation
+ * does not know go to @other (which returns false if it does not know
+ * them either). The plugins are in sync at @until_ms on return. */
+bool sim_play(struct sim *sim, uint64_t until_ms,
+	      bool (*other)(void *arg, const struct event *ev), void *arg,
+	      char **err) __attribute__((warn_unused_result));
+/* Generate demand up to @until_ms, then sim_play (serve: advancing with
+ * the wall clock, and dev-sim-advance). */
 bool sim_advance(struct sim *sim, uint64_t until_ms, char **err)
 	__attribute__((warn_unused_result));
+/* Carry out queued dev-sim-advance requests and answer them; called by
+ * serve's top-level loop, never from a callback. */
+void sim_serve_pending(struct sim *sim);
 
 /* Resolve a plugin name to a path (plugin_dir/<name> unless it has a
  * '/'). Caller frees. */
