@@ -23,6 +23,7 @@ enum errcode {
 				   * cl-hive) is not running */
 	ERR_CONFLICT = 1108,	  /* contradicts existing state */
 	ERR_BUDGET = 1109,	  /* would exceed a spending budget */
+	ERR_TIMEOUT = 1110,	  /* lightningd did not answer in time */
 };
 
 #endif

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 struct pending {
+	struct rpc *rpc;
 	uint64_t seq;
 	char *method;
 	rpc_cb cb;
 	void *arg;
+	struct loop_timer *timer; /* the reply deadline, or NULL */
 };
 
 struct rpc {
@@ -32,7 +34,16 @@ struct rpc {
 	struct pending **deferred;
 	size_t ndeferred, capdeferred;
 	struct loop_timer *deferred_timer;
+	uint64_t timeout_ms; /* 0: wait for ever */
 };
+
+/* @p leaves the pending set: its deadline no longer matters. */
+static void pending_release(struct rpc *rpc, struct pending *p)
+{
+	if (p->timer)
+		loop_cancel_timer(rpc->loop, p->timer);
+	p->timer = NULL;
+}
 
 static void complete_error(struct pending *p, int code, const char *msg,
 			   struct rpc *rpc)
@@ -42,6 +53,7 @@ static void complete_error(struct pending *p, int code, const char *msg,
 			      .error = err,
 			      .error_code = code,
 			      .error_message = msg};
+	pending_release(rpc, p);
 	p->cb(rpc, &r, p->arg);
 	json_decref(err);
 	free(p->method);
@@ -68,7 +80,8 @@ static void on_message(struct jsonrpc_conn *c UNUSED, json_t *msg, void *arg)
 		return; /* not a reply to us (or a notification): ignore */
 	p = u64map_del(rpc->pending, seq);
 	if (!p)
-		return;
+		return; /* unknown, or answered after its deadline */
+	pending_release(rpc, p);
 
 	err = json_object_get(msg, "error");
 	if (err) {
@@ -185,6 +198,25 @@ void rpc_free(struct rpc *rpc)
 	free(rpc);
 }
 
+void rpc_set_timeout(struct rpc *rpc, uint64_t timeout_ms)
+{
+	rpc->timeout_ms = timeout_ms;
+}
+
+/* lightningd never answered: fail the call; a late reply is dropped. */
+static void on_deadline(struct loop *loop UNUSED, void *arg)
+{
+	struct pending *p = arg;
+	struct rpc *rpc = p->rpc;
+	char *msg = xfmt("no reply from lightningd within %llu ms",
+			 (unsigned long long)rpc->timeout_ms);
+
+	p->timer = NULL;
+	u64map_del(rpc->pending, p->seq);
+	complete_error(p, ERR_TIMEOUT, msg, rpc);
+	free(msg);
+}
+
 void rpc_call(struct rpc *rpc, const char *parent_id, const char *method,
 	      json_t *params, rpc_cb cb, void *arg)
 {
@@ -199,6 +231,7 @@ void rpc_call_filtered(struct rpc *rpc, const char *parent_id,
 	char *id;
 	json_t *req;
 
+	p->rpc = rpc;
 	p->seq = rpc->next_seq++;
 	p->method = xstrdup(method);
 	p->cb = cb;
@@ -233,8 +266,12 @@ void rpc_call_filtered(struct rpc *rpc, const char *parent_id,
 		json_object_set_new(req, "filter", json_deep_copy(filter));
 	free(id);
 	u64map_put(rpc->pending, p->seq, p);
+	if (rpc->timeout_ms)
+		p->timer = loop_add_timer(rpc->loop, rpc->timeout_ms,
+					  on_deadline, p);
 	if (!jsonrpc_conn_send(rpc->conn, req)) {
 		u64map_del(rpc->pending, p->seq);
+		pending_release(rpc, p);
 		/* The write side failed: the read side will report the close
 		 * and fail the others; fail this one from the loop. */
 		xgrow(&rpc->deferred, &rpc->capdeferred, rpc->ndeferred + 1,

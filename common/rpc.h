@@ -35,6 +35,11 @@ struct rpc *rpc_new(struct loop *loop, const char *name);
 bool rpc_connect(struct rpc *rpc, const char *path, char **err)
 	__attribute__((warn_unused_result));
 bool rpc_connected(const struct rpc *rpc);
+/* From now on, a call lightningd has not answered within @timeout_ms
+ * completes with error ERR_TIMEOUT ("no reply from lightningd within N
+ * ms") and its reply, if it comes later, is dropped; 0 (the default)
+ * waits for ever. A timed-out call may still have taken effect. */
+void rpc_set_timeout(struct rpc *rpc, uint64_t timeout_ms);
 /* Completes every pending call with an error, then frees. */
 void rpc_free(struct rpc *rpc);
 

@@ -132,6 +132,10 @@ struct lnd {
 	 * message}. Lets tests see what a plugin does when lightningd
 	 * refuses a call. */
 	json_t *faults;
+	/* Requests a "hang" fault holds unanswered (until the fault is
+	 * cleared, when they fail, or until shutdown). */
+	struct lnd_req **held;
+	size_t nheld, capheld;
 	void *ext;
 	void (*ext_destroy)(void *ext);
 };
@@ -1400,18 +1404,28 @@ void lnd_setconfig_req(struct lnd_req *req, const char *name,
 /* ---------- injected failures ---------- */
 
 void lnd_inject_fault(struct lnd *lnd, const char *method, int64_t count,
-		      int code, const char *message)
+		      int code, const char *message, bool hang)
 {
 	if (!lnd->faults)
 		lnd->faults = json_object();
 	if (count <= 0) {
+		size_t kept = 0;
 		json_object_del(lnd->faults, method);
+		/* Release what a hang held: those calls fail now. */
+		for (size_t i = 0; i < lnd->nheld; i++) {
+			struct lnd_req *req = lnd->held[i];
+			if (strcmp(req->method, method))
+				lnd->held[kept++] = req;
+			else
+				lnd_req_fail(req, code, "%s", message);
+		}
+		lnd->nheld = kept;
 		return;
 	}
 	json_object_set_new(lnd->faults, method,
-			    json_pack("{s:I,s:i,s:s}", "count",
+			    json_pack("{s:I,s:i,s:s,s:b}", "count",
 				      (json_int_t)count, "code", code,
-				      "message", message));
+				      "message", message, "hang", hang));
 }
 
 /* ---------- dispatch of client requests ---------- */
@@ -1439,16 +1453,28 @@ static void dispatch(struct lnd *lnd, struct lnd_req *req,
 	const struct lnd_method *m = lnd_find_method(req->method);
 	json_t *fault = json_object_get(lnd->faults, req->method);
 
-	if (fault) {
+	if (fault && json_integer_value(json_object_get(fault, "count")) > 0) {
 		int64_t left = json_integer_value(json_object_get(fault, "count"));
 		int code = (int)json_integer_value(json_object_get(fault, "code"));
 		char *msg = xstrdup(json_str(fault, "message"));
-		if (left <= 1)
+		/* Only a client's call can be held: the simulator's own
+		 * calls must complete. */
+		bool hang = json_is_true(json_object_get(fault, "hang")) &&
+			    !req->internal_cb;
+		/* A spent hang stays (count 0) until cleared, so the calls
+		 * it holds can be released. */
+		if (left <= 1 && !hang)
 			json_object_del(lnd->faults, req->method);
 		else
 			json_object_set_new(fault, "count",
 					    json_integer(left - 1));
-		lnd_req_fail(req, code, "%s", msg);
+		if (hang) {
+			xgrow(&lnd->held, &lnd->capheld, lnd->nheld + 1,
+			      sizeof(*lnd->held));
+			lnd->held[lnd->nheld++] = req;
+		} else {
+			lnd_req_fail(req, code, "%s", msg);
+		}
 		free(msg);
 		return;
 	}
@@ -1959,6 +1985,9 @@ void lnd_free(struct lnd *lnd)
 		unlink(lnd->sock_path);
 	}
 	u64map_free(lnd->pending);
+	for (size_t i = 0; i < lnd->nheld; i++)
+		req_free(lnd->held[i]);
+	free(lnd->held);
 	json_decref(lnd->faults);
 	if (lnd->log)
 		fclose(lnd->log);

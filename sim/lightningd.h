@@ -117,11 +117,13 @@ void lnd_set_ext(struct lnd *lnd, void *ext, void (*destroy)(void *ext));
 void *lnd_ext(const struct lnd *lnd);
 
 /* Make the next @count calls of @method (builtin or plugin) fail with
- * @code and @message, as lightningd refusing it would (count 0 clears).
- * For tests of how plugins handle errors; reached through the
- * dev-sim-fail method. */
+ * @code and @message, as lightningd refusing it would; with @hang, never
+ * answer them instead, as a wedged lightningd would. Count 0 clears the
+ * fault and fails the calls a hang holds with @code and @message. For
+ * tests of how plugins handle errors; reached through the dev-sim-fail
+ * method. */
 void lnd_inject_fault(struct lnd *lnd, const char *method, int64_t count,
-		      int code, const char *message);
+		      int code, const char *message, bool hang);
 
 /* Count of setchannel calls that changed a value. */
 uint64_t lnd_fee_updates(const struct lnd *lnd);

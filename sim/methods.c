@@ -1081,33 +1081,38 @@ static void m_notifications(struct lnd_req *req, const json_t *params)
 	lnd_req_ok(req, json_object());
 }
 
-/* dev-sim-fail method [count] [code] [message]: the next calls of a
- * method fail as if lightningd refused them (tests of error handling). */
+/* dev-sim-fail method [count] [code] [message] [hang]: the next calls of
+ * a method fail as if lightningd refused them, or with hang=true are
+ * never answered (until count=0 releases them as failures); tests of
+ * error handling. */
 static void m_dev_sim_fail(struct lnd_req *req, const json_t *params)
 {
 	static const char *const names[] = {"method", "count", "code",
-					    "message", NULL};
+					    "message", "hang", NULL};
 	const char *method = meth_param_str(params, 0, "method");
 	const json_t *jc = meth_param(params, 1, "count");
 	const json_t *jcode = meth_param(params, 2, "code");
 	const char *message = meth_param_str(params, 3, "message");
+	const json_t *jhang = meth_param(params, 4, "hang");
+	int64_t count = jc ? json_integer_value(jc) : 1;
 
 	if (!meth_check_names(req, params, names))
 		return;
 	if (!method || (jc && !json_is_integer(jc)) ||
-	    (jcode && !json_is_integer(jcode))) {
+	    (jcode && !json_is_integer(jcode)) ||
+	    (jhang && !json_is_boolean(jhang))) {
 		lnd_req_fail(req, ERR_INVALID_PARAMS,
 			     "usage: dev-sim-fail method [count] [code] "
-			     "[message]");
+			     "[message] [hang]");
 		return;
 	}
-	lnd_inject_fault(lnd_req_node(req), method,
-			 jc ? json_integer_value(jc) : 1,
+	lnd_inject_fault(lnd_req_node(req), method, count,
 			 jcode ? (int)json_integer_value(jcode) : ERR_LIGHTNINGD,
-			 message ? message : "injected failure");
-	lnd_req_ok(req, json_pack("{s:s,s:I}", "method", method, "count",
-				  (json_int_t)(jc ? json_integer_value(jc)
-						  : 1)));
+			 message ? message : "injected failure",
+			 json_is_true(jhang));
+	lnd_req_ok(req, json_pack("{s:s,s:I,s:b}", "method", method, "count",
+				  (json_int_t)count, "hang",
+				  json_is_true(jhang)));
 }
 
 const struct lnd_method meth_core[] = {

@@ -3,8 +3,9 @@
  * struct loop as the client. Covers ids (chained to a parent), many calls in
  * flight answered out of order, error replies, calls while disconnected
  * (failed from the loop, never inside rpc_call), connection loss, rpc_free
- * with calls pending, and rpc_paginate (pages, next_start, early stop,
- * errors, and the fallback for lightningd without `index`). */
+ * with calls pending, rpc_paginate (pages, next_start, early stop,
+ * errors, and the fallback for lightningd without `index`), and reply
+ * deadlines (rpc_set_timeout) on a simulated clock. */
 #include "common/clock.h"
 #include "common/jsonrpc_io.h"
 #include "common/loop.h"
@@ -838,6 +839,79 @@ static void test_paginate(struct loop *loop)
 	srv_stop();
 }
 
+/* ---------- reply deadlines ---------- */
+
+static void test_timeout(struct loop *loop, struct clock *clk)
+{
+	struct rpc *rpc = rpc_new(loop, "t");
+	struct outcome o[3] = {{0}};
+	char *err = NULL;
+	uint64_t t0 = 1700000000000ULL;
+
+	/* Simulated time moves only when the test moves it. */
+	CHECK(clock_set_simulated_ms(clk, t0), "simulated clock");
+	srv_start(loop);
+	if (!rpc_connect(rpc, sock_path, &err))
+		abort();
+	rpc_set_timeout(rpc, 5000);
+	call(rpc, NULL, "slow", NULL, &o[0]);
+	call(rpc, NULL, "fast", NULL, &o[1]);
+	RUN_UNTIL(loop, json_array_size(srv.held) == 2);
+	srv_reply(json_array_get(srv.held, 1), json_pack("{s:i}", "x", 1));
+	RUN_UNTIL(loop, o[1].calls == 1);
+	CHECK(o[1].calls == 1 && !o[1].error, "a prompt reply is delivered");
+
+	CHECK(clock_set_simulated_ms(clk, t0 + 4999), "clock +4.999 s");
+	(void)loop_run_once(loop, 0);
+	CHECK_EQ_INT(o[0].calls, 0, "no timeout before the deadline");
+	CHECK(clock_set_simulated_ms(clk, t0 + 5000), "clock +5 s");
+	RUN_UNTIL(loop, o[0].calls == 1);
+	CHECK(o[0].calls == 1 && o[0].error && o[0].code == 1110,
+	      "at the deadline the call fails with ERR_TIMEOUT (code %d)",
+	      o[0].code);
+	CHECK(o[0].message &&
+		  strstr(o[0].message, "no reply from lightningd within 5000 ms"),
+	      "message says why: %s", o[0].message ? o[0].message : "-");
+	CHECK_EQ_INT(rpc_in_flight(rpc), 0, "nothing left in flight");
+
+	/* The late reply is dropped: the callback ran once only. */
+	srv_reply(json_array_get(srv.held, 0), json_pack("{s:i}", "x", 2));
+	call(rpc, NULL, "after", NULL, &o[2]);
+	RUN_UNTIL(loop, json_array_size(srv.held) == 3);
+	srv_reply(json_array_get(srv.held, 2), json_pack("{s:i}", "x", 3));
+	RUN_UNTIL(loop, o[2].calls == 1);
+	CHECK(o[0].calls == 1 && o[2].calls == 1 && !o[2].error,
+	      "a late reply is dropped; the next call works");
+
+	/* 0: wait for ever. */
+	outcome_clear(&o[2]);
+	rpc_set_timeout(rpc, 0);
+	call(rpc, NULL, "patient", NULL, &o[2]);
+	RUN_UNTIL(loop, json_array_size(srv.held) == 4);
+	CHECK(clock_set_simulated_ms(clk, t0 + 86400000ULL), "clock +1 day");
+	(void)loop_run_once(loop, 0);
+	CHECK_EQ_INT(o[2].calls, 0, "without a timeout a call waits");
+	srv_reply(json_array_get(srv.held, 3), json_pack("{s:i}", "x", 4));
+	RUN_UNTIL(loop, o[2].calls == 1);
+	CHECK(o[2].calls == 1 && !o[2].error, "and completes when answered");
+
+	/* rpc_free with a deadline armed: the call fails once, no timer
+	 * fires later. */
+	rpc_set_timeout(rpc, 1000);
+	outcome_clear(&o[1]);
+	call(rpc, NULL, "pending", NULL, &o[1]);
+	RUN_UNTIL(loop, json_array_size(srv.held) == 5);
+	rpc_free(rpc);
+	CHECK_EQ_INT(o[1].calls, 1, "rpc_free completes the pending call");
+	CHECK(clock_set_simulated_ms(clk, t0 + 86400000ULL + 2000),
+	      "clock past its deadline");
+	(void)loop_run_once(loop, 0);
+	CHECK_EQ_INT(o[1].calls, 1, "and its deadline never fires");
+	for (int i = 0; i < 3; i++)
+		outcome_clear(&o[i]);
+	srv_stop();
+}
+
 int main(void)
 {
 	struct clock *clk = clock_new();
@@ -855,6 +929,7 @@ int main(void)
 	test_out_of_order(loop);
 	test_chained(loop);
 	test_paginate(loop);
+	test_timeout(loop, clk); /* last: it makes the clock simulated */
 
 	loop_free(loop);
 	clock_free(clk);
