@@ -1,5 +1,5 @@
 /* Internals shared by the accounting files (accounting.c, reports.c,
- * portfolio.c): the module's state, the per-channel observation builder,
+ * portfolio.c, health.c): the module's state, the per-channel observation builder,
  * the lifecycle job queue, and the live view of the node the reports
  * read. Not for other modules: they use accounting.h. */
 #ifndef HIVE_REVENUE_OPS_ACCT_H
@@ -176,5 +176,45 @@ void acct_live_free(struct acct_live *v);
 
 /* An active (CHANNELD_NORMAL / AWAITING_SPLICE) channel's key. */
 void acct_live_key(const struct acct_live_chan *c, struct acct_key *k);
+
+/* ---- computed views (reports.c) ---- */
+
+/* One active channel's P&L as engine/pnl.h computes it. */
+struct acct_chan_pnl {
+	const struct acct_live_chan *c;
+	struct pnl_channel_obs o;
+	struct pnl_channel_result res;
+	struct acct_obs_extra x;
+};
+
+/* The P&L of channel @c of a live view at @now. @fs: forward statistics
+ * of every channel (acct_fwd_stats), or NULL. */
+bool acct_chan_pnl_compute(struct revenue *r, const struct acct_live_chan *c,
+			   uint64_t now, const struct fwd_stats *fs,
+			   struct acct_chan_pnl *p, char **err)
+    __attribute__((warn_unused_result));
+/* P&L of every active channel of @v (only @peer's when not NULL); the
+ * caller frees *out with acct_chan_pnls_free(). */
+bool acct_chan_pnls(struct revenue *r, const struct acct_live *v,
+		    const char *peer, struct acct_chan_pnl **out, size_t *n,
+		    char **err) __attribute__((warn_unused_result));
+void acct_chan_pnls_free(struct acct_chan_pnl *v, size_t n);
+
+/* The node's P&L from @since (a window of @days for annualising):
+ * revenue (exit fees), opex (rebalance, closure and splice costs), open
+ * costs (capital, not opex), and the total liquid value of @v (local
+ * balances of channels that are not closing plus confirmed on-chain
+ * funds) as the capital. */
+struct acct_period {
+	uint64_t since;
+	struct acct_flow rev;
+	struct pnl_period_obs po;
+	struct pnl_period_result pr;
+	int64_t open_msat;
+	uint64_t tlv_msat;
+};
+bool acct_period_compute(struct revenue *r, const struct acct_live *v,
+			 uint64_t since, uint32_t days, struct acct_period *out,
+			 char **err) __attribute__((warn_unused_result));
 
 #endif

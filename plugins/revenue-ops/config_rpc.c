@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/errcode.h"
 #include "common/plugin.h"
+#include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/revenue.h"
@@ -105,6 +106,57 @@ static void config_get(struct command *cmd, struct revenue *r,
 	command_ok(cmd, all);
 }
 
+void revenue_apply_rpc_timeout(struct revenue *r)
+{
+	/* A call lightningd never answers must not stall a cycle (or a
+	 * command) for ever: it fails, the cycle is skipped and retried. */
+	rpc_set_timeout(plugin_rpc(r->plugin),
+			(uint64_t)cfg_i(&r->cfg, CFG_RPC_TIMEOUT_SECONDS) * 1000);
+}
+
+/* What a changed value sets in motion, besides the new value: a flip of
+ * fee_authority_enabled is counted (revenue-fee-authority-status), a new
+ * rpc_timeout_seconds applies to the next lightningd calls. */
+static void config_changed(struct revenue *r, enum cfg_key k, const char *via)
+{
+	bool enabled = cfg_b(&r->cfg, CFG_FEE_AUTHORITY_ENABLED);
+
+	if (k == CFG_RPC_TIMEOUT_SECONDS)
+		revenue_apply_rpc_timeout(r);
+	if (k != CFG_FEE_AUTHORITY_ENABLED ||
+	    enabled == r->fee_authority.enabled)
+		return;
+	r->fee_authority.enabled = enabled;
+	r->fee_authority.generation++;
+	r->fee_authority.transitioned_at =
+	    clock_wall_sec(plugin_clock(r->plugin));
+	r->fee_authority.reason = via;
+	plugin_log(r->plugin, PLOG_INFO, "fee authority %s (%s)",
+		   enabled ? "enabled: fee changes are sent"
+			   : "disabled: fee changes are decided, not sent",
+		   via);
+}
+
+void json_revenue_fee_authority_status(struct command *cmd,
+				       const json_t *params)
+{
+	static const struct param none[] = {{NULL}};
+	struct revenue *r = plugin_app(command_plugin(cmd));
+
+	if (!command_params(cmd, params, none))
+		return;
+	command_ok(cmd,
+		   json_pack("{s:s,s:b,s:I,s:I,s:I,s:s?}", "schema",
+			     "revenue_ops_fee_authority/v1", "enabled",
+			     r->fee_authority.enabled, "generation",
+			     (json_int_t)r->fee_authority.generation,
+			     "transitioned_at",
+			     (json_int_t)r->fee_authority.transitioned_at,
+			     "observed_at",
+			     (json_int_t)clock_wall_sec(plugin_clock(r->plugin)),
+			     "reason", r->fee_authority.reason));
+}
+
 /* Persist (or delete) the override, then apply @val in memory. */
 static void apply_change(struct command *cmd, struct revenue *r,
 			 enum cfg_key k, union cfg_value val, bool is_reset)
@@ -127,6 +179,7 @@ static void apply_change(struct command *cmd, struct revenue *r,
 		return;
 	}
 	config_set(&r->cfg, k, val, !is_reset);
+	config_changed(r, k, "revenue-config");
 	plugin_log(r->plugin, PLOG_INFO, "revenue-config %s %s: %s -> %s",
 		   is_reset ? "reset" : "set", cfg_defs[k].key, old,
 		   text ? text : "(option/default)");
@@ -281,5 +334,6 @@ char *revenue_on_setconfig(struct plugin *p, const char *name)
 		return err;
 	}
 	config_set(&r->cfg, k, v, false);
+	config_changed(r, k, "setconfig");
 	return NULL;
 }

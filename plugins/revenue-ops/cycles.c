@@ -15,7 +15,7 @@ struct cycle {
 	bool running;
 	bool stopped; /* freed once the running body finishes */
 	uint64_t runs, failures;
-	uint64_t last_start_ms, last_end_ms, next_ms;
+	uint64_t created_ms, last_start_ms, last_end_ms, next_ms;
 	char *last_error;
 };
 
@@ -58,6 +58,7 @@ struct cycle *cycle_start(struct revenue *r, const struct cycle_def *def)
 	struct cycle *c = xzalloc(sizeof(*c));
 	c->r = r;
 	c->def = def;
+	c->created_ms = now_ms(c);
 	arm(c, def->start_delay_sec);
 	return c;
 }
@@ -153,5 +154,42 @@ json_t *cycle_status_json(const struct cycle *c)
 			o, "next_run",
 			json_integer((json_int_t)(wall + (c->next_ms - mono) /
 							  1000)));
+	return o;
+}
+
+json_t *cycle_health_json(const struct cycle *c, bool *stalled)
+{
+	uint64_t wall = clock_wall_sec(plugin_clock(c->r->plugin));
+	uint64_t mono = now_ms(c);
+	uint64_t threshold = 3 * c->def->interval_sec(c->r);
+	uint64_t tick_ms = c->last_end_ms > c->last_start_ms ? c->last_end_ms
+							     : c->last_start_ms;
+	const char *state = c->running ? "running" : "waiting";
+	json_t *o;
+
+	if (threshold < CYCLE_MIN_STALL_SEC)
+		threshold = CYCLE_MIN_STALL_SEC;
+	/* A run that never ends waits on a reply that is not coming; a
+	 * timer long overdue means the event loop was blocked. */
+	*stalled = c->running ? mono - c->last_start_ms > threshold * 1000
+			      : mono > c->next_ms + threshold * 1000;
+	if (*stalled)
+		state = "stalled";
+	o = json_pack("{s:s,s:I,s:I}", "state", state,
+		      "stall_threshold_seconds", (json_int_t)threshold, "runs",
+		      (json_int_t)c->runs);
+	if (c->last_error)
+		json_object_set_new(o, "last_error", json_string(c->last_error));
+	if (tick_ms) {
+		json_object_set_new(
+			o, "last_tick_ts",
+			json_integer((json_int_t)(wall - (mono - tick_ms) / 1000)));
+		json_object_set_new(
+			o, "last_tick_age_seconds",
+			json_integer((json_int_t)((mono - tick_ms) / 1000)));
+	} else {
+		json_object_set_new(o, "last_tick_ts", json_null());
+		json_object_set_new(o, "last_tick_age_seconds", json_null());
+	}
 	return o;
 }

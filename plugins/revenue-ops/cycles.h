@@ -37,6 +37,13 @@ void cycle_stop(struct cycle *c);
 /* {name, state, runs, last_start, last_end, last_duration_ms,
  *  last_error, next_run} (new reference). */
 json_t *cycle_status_json(const struct cycle *c);
+/* revenue-health's view: {state (running | waiting | stalled),
+ * last_tick_ts, last_tick_age_seconds (null before the first run),
+ * stall_threshold_seconds, runs, last_error (when the last run failed)}. *stalled: a run has lasted longer than
+ * the threshold, or the timer is overdue by more than it. The threshold is
+ * three intervals, at least CYCLE_MIN_STALL_SEC. */
+#define CYCLE_MIN_STALL_SEC 900
+json_t *cycle_health_json(const struct cycle *c, bool *stalled);
 const char *cycle_name(const struct cycle *c);
 /* The last run's error, or NULL if it succeeded (or never ran). */
 const char *cycle_last_error(const struct cycle *c);

@@ -1,6 +1,6 @@
 /* RPCs of the decision pipeline: revenue-set-fee, revenue-fee-debug,
- * revenue-wake-all, revenue-analyze, and the pipeline's part of
- * revenue-status. */
+ * revenue-wake-all, revenue-cycle, revenue-fee-cycle, revenue-analyze,
+ * and the pipeline's part of revenue-status. */
 #include "common/clock.h"
 #include "common/errcode.h"
 #include "common/json_util.h"
@@ -424,49 +424,144 @@ static json_t *summary_json(const struct fee_cycle_summary *s)
 	    s->failed, "not_sent", s->would_change, "errors", s->errors);
 }
 
-static void wake_fee_done(struct revenue *r, void *arg)
+/* What revenue-cycle, revenue-fee-cycle and revenue-wake-all run. */
+enum run_what { RUN_FLOW = 1, RUN_FEES = 2, RUN_ALL = RUN_FLOW | RUN_FEES };
+
+struct run_req {
+	struct command *cmd;
+	enum run_what what;
+	const char *subsystem; /* static */
+};
+
+static const char *const run_subsystems[] = {"fees", "flow", "all"};
+
+static void run_finish(struct revenue *r, void *arg)
 {
-	struct command *cmd = arg;
+	struct run_req *q = arg;
 	const struct fee_cycle_summary *s = &r->pipe->summary;
-	const char *flow_err = cycle_last_error(r->pipe->flow);
-	const char *fee_err = cycle_last_error(r->pipe->fee);
+	const char *flow_err =
+	    q->what & RUN_FLOW ? cycle_last_error(r->pipe->flow) : NULL;
+	const char *fee_err =
+	    q->what & RUN_FEES ? cycle_last_error(r->pipe->fee) : NULL;
 	json_t *res;
 
 	/* A cycle that could not run (lightningd refused a call, the
 	 * database failed) is an error for the caller, not an "ok". */
 	if (flow_err || fee_err) {
-		command_fail(cmd, ERR_RPC_FAILED, NULL, "%s%s%s%s%s",
+		command_fail(q->cmd, ERR_RPC_FAILED, NULL, "%s%s%s%s%s",
 			     flow_err ? "flow cycle: " : "",
 			     flow_err ? flow_err : "",
 			     flow_err && fee_err ? "; " : "",
 			     fee_err ? "fee cycle: " : "", fee_err ? fee_err : "");
+		free(q);
 		return;
 	}
-	res = json_pack(
-	    "{s:s,s:i,s:s,s:b,s:b,s:o}", "status", "ok", "channels_woken",
-	    s->evaluated, "message",
-	    s->safety_block ? "flow and fee cycles ran; fee changes were "
-			      "decided but not sent"
-			    : "flow and fee cycles ran",
-	    "fee_authority_enabled", cfg_b(&r->cfg, CFG_FEE_AUTHORITY_ENABLED),
-	    "dry_run", cfg_b(&r->cfg, CFG_DRY_RUN), "fee_cycle",
-	    summary_json(s));
-	command_ok(cmd, res);
+	res = json_pack("{s:s,s:s,s:b,s:b,s:o}", "status", "ok", "subsystem",
+			q->subsystem, "fee_authority_enabled",
+			cfg_b(&r->cfg, CFG_FEE_AUTHORITY_ENABLED), "dry_run",
+			cfg_b(&r->cfg, CFG_DRY_RUN), "flow_cycle",
+			cycle_status_json(r->pipe->flow));
+	if (q->what & RUN_FEES) {
+		json_object_set_new(res, "channels_woken",
+				    json_integer(s->evaluated));
+		json_object_set_new(res, "adjusted_channels",
+				    json_integer(s->changed));
+		json_object_set_new(res, "fee_cycle", summary_json(s));
+	}
+	json_object_set_new(
+	    res, "message",
+	    json_sprintf("%s ran%s",
+			 q->what == RUN_ALL    ? "flow and fee cycles"
+			 : q->what == RUN_FEES ? "fee cycle"
+					       : "flow cycle",
+			 q->what & RUN_FEES && s->safety_block
+			     ? "; fee changes were decided but not sent"
+			     : ""));
+	command_ok(q->cmd, res);
+	free(q);
 }
 
-static void wake_flow_done(struct revenue *r, void *arg)
+static void run_after_flow(struct revenue *r, void *arg)
 {
-	pipeline_run_fee(r, wake_fee_done, arg);
+	struct run_req *q = arg;
+
+	if (q->what & RUN_FEES)
+		pipeline_run_fee(r, run_finish, q);
+	else
+		run_finish(r, q);
+}
+
+/* Run @what now (joining a run in progress) and answer @cmd. */
+static void run_cycles(struct command *cmd, enum run_what what,
+		       const char *subsystem)
+{
+	struct revenue *r = plugin_app(command_plugin(cmd));
+	struct run_req *q;
+
+	if (!r->pipe) {
+		command_fail(cmd, ERR_NOT_READY, NULL,
+			     "cl-revenue-ops is not initialised");
+		return;
+	}
+	q = xzalloc(sizeof(*q));
+	q->cmd = cmd;
+	q->what = what;
+	q->subsystem = subsystem;
+	if (what & RUN_FLOW)
+		pipeline_run_flow(r, run_after_flow, q);
+	else
+		pipeline_run_fee(r, run_finish, q);
 }
 
 void json_revenue_wake_all(struct command *cmd, const json_t *params)
 {
 	static const struct param none[] = {{NULL}};
-	struct revenue *r = plugin_app(command_plugin(cmd));
 
 	if (!command_params(cmd, params, none))
 		return;
-	pipeline_run_flow(r, wake_flow_done, cmd);
+	run_cycles(cmd, RUN_ALL, "all");
+}
+
+void json_revenue_fee_cycle(struct command *cmd, const json_t *params)
+{
+	static const struct param none[] = {{NULL}};
+
+	if (!command_params(cmd, params, none))
+		return;
+	run_cycles(cmd, RUN_FEES, "fees");
+}
+
+void json_revenue_cycle(struct command *cmd, const json_t *params)
+{
+	const char *sub = "all";
+	const struct param specs[] = {
+	    {"subsystem", PARAM_STRING, false, &sub, NULL},
+	    {NULL},
+	};
+	json_t *valid;
+
+	if (!command_params(cmd, params, specs))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(run_subsystems); i++)
+		if (!strcmp(sub, run_subsystems[i])) {
+			run_cycles(cmd, i == 0	 ? RUN_FEES
+					: i == 1 ? RUN_FLOW
+						 : RUN_ALL,
+				   run_subsystems[i]);
+			return;
+		}
+	valid = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(run_subsystems); i++)
+		json_array_append_new(valid, json_string(run_subsystems[i]));
+	command_fail(cmd, ERR_INVALID_PARAMS,
+		     json_pack("{s:s,s:o}", "subsystem", sub,
+			       "valid_subsystems", valid),
+		     "Unknown subsystem '%s' for revenue-cycle. Valid "
+		     "subsystems: fees, flow, all%s",
+		     sub,
+		     !strcmp(sub, "rebalance")
+			 ? " (this version has no rebalancer)"
+			 : "");
 }
 
 /* ---- revenue-analyze (read only) ---- */

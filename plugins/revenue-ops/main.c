@@ -52,6 +52,10 @@ static const struct plugin_method methods[] = {
 	 "Reports: summary, peer <peer_id>, costs, policies or hive."},
 	{"revenue-history", json_revenue_history, "",
 	 "Lifetime P&L, closed channels included, and daily snapshots."},
+	{"revenue-forward-history", json_revenue_forward_history,
+	 "[history_since] [history_until] [channel_id] [limit]",
+	 "Routing per UTC day (count, volume, fees, failures), all channels "
+	 "or one; defaults to the last 30 days (read only)."},
 	{"revenue-capacity-report", json_revenue_capacity_report, "",
 	 "Winners, losers and capacity recommendations (read only)."},
 	{"revenue-cleanup-closed", json_revenue_cleanup_closed, "",
@@ -69,6 +73,10 @@ static const struct plugin_method methods[] = {
 	{"revenue-status", json_revenue_status, "",
 	 "Plugin status: version, mode, fee range, channel counts, recent "
 	 "decisions."},
+	{"revenue-health", json_revenue_health, "",
+	 "One-call health: today's and the week's P&L, channel classes, fee "
+	 "convergence, budget, top routes, and whether every cycle is alive "
+	 "(read only)."},
 	{"revenue-config", json_revenue_config,
 	 "[action] [key] [value]",
 	 "Runtime settings: get [key] | set key value | reset key | "
@@ -76,10 +84,19 @@ static const struct plugin_method methods[] = {
 	{"revenue-hive-status", json_revenue_hive_status, "",
 	 "Standalone or hive mode: is cl-hive running and is this node a "
 	 "member."},
+	{"revenue-fee-authority-status", json_revenue_fee_authority_status,
+	 "",
+	 "Whether the fee controller may change fees, and how often that "
+	 "switch has flipped since start."},
 	{"revenue-analyze", json_revenue_analyze, "[channel_id]",
 	 "Flow analysis of one channel or all, computed now (read only)."},
 	{"revenue-wake-all", json_revenue_wake_all, "",
 	 "Run the flow and fee cycles now and report what they decided."},
+	{"revenue-cycle", json_revenue_cycle, "[subsystem]",
+	 "Run a cycle now and report what it decided: fees, flow or all "
+	 "(the default)."},
+	{"revenue-fee-cycle", json_revenue_fee_cycle, "",
+	 "Run the fee cycle now (revenue-cycle fees)."},
 	{"revenue-set-fee", json_revenue_set_fee,
 	 "channel_id fee_ppm [base_msat] [force]",
 	 "Set a channel's fee by hand (clamped to the fee range unless "
@@ -98,6 +115,13 @@ static const struct plugin_method methods[] = {
 	 "Manage an ignored peer again (dynamic fees, rebalancing)."},
 	{"revenue-list-ignored", json_revenue_list_ignored, "",
 	 "Peers with passive fees and rebalancing disabled."},
+	{"revenue-ban", json_revenue_ban, "peer_id [reason]",
+	 "Ban a peer durably: passive fees, no rebalancing, no expiry (tag "
+	 "`banned`)."},
+	{"revenue-unban", json_revenue_unban, "peer_id",
+	 "Lift a ban: dynamic fees and rebalancing again."},
+	{"revenue-list-banned", json_revenue_list_banned, "",
+	 "Peers carrying the `banned` tag."},
 	{"revenue-clboss-status", json_revenue_clboss_status, "",
 	 "Is CLBOSS running, and which peers it leaves to us."},
 	{"revenue-remanage", json_revenue_remanage, "peer_id [tag]",
@@ -142,6 +166,10 @@ static char *revenue_init(struct plugin *p, const json_t *config)
 	json_decref(warnings);
 	/* Versions count changes made while running. */
 	r->cfg.version = 1;
+	r->fee_authority.enabled = cfg_b(&r->cfg, CFG_FEE_AUTHORITY_ENABLED);
+	r->fee_authority.transitioned_at = r->started_at;
+	r->fee_authority.reason = "init";
+	revenue_apply_rpc_timeout(r);
 	/* Hydrate: bring the forward store up to date from listforwards. */
 	forwards_sync(r, NULL, NULL);
 	/* The flow and fee cycles (their timers start them). */

@@ -1,5 +1,6 @@
-/* revenue-policy and the ignore trio built on it (revenue-ignore,
- * revenue-unignore, revenue-list-ignored).
+/* revenue-policy and the trios built on it: revenue-ignore,
+ * revenue-unignore, revenue-list-ignored, and revenue-ban, revenue-unban,
+ * revenue-list-banned.
  *
  * Writes are accepted from any caller (cl-hive sets strategy=hive without
  * the reference's internal/admin flag: defect 40; the flags are accepted
@@ -62,7 +63,9 @@ enum pol_op {
 	OP_DELETE,
 	OP_BATCH,
 	OP_IGNORE,
-	OP_UNIGNORE
+	OP_UNIGNORE,
+	OP_BAN,
+	OP_UNBAN
 };
 
 struct pol_write {
@@ -155,6 +158,26 @@ static bool apply_op(struct pol_write *w, struct policy *p,
 		p->rebalance = POLICY_REB_ENABLED;
 		policy_tag_remove(p, "ignored");
 		return true;
+	case OP_BAN:
+		/* Durable: no expiry, the other tags kept. */
+		p->strategy = FEE_CTL_PASSIVE;
+		p->rebalance = POLICY_REB_DISABLED;
+		p->expires_at = 0;
+		if (!policy_tag_add(p, "banned")) {
+			e->code = ERR_INVALID_PARAMS;
+			snprintf(e->field, sizeof(e->field), "tags");
+			snprintf(e->message, sizeof(e->message),
+				 "peer already has %d tags: remove one to "
+				 "ban it",
+				 POLICY_MAX_TAGS);
+			return false;
+		}
+		return true;
+	case OP_UNBAN:
+		p->strategy = FEE_CTL_DYNAMIC;
+		p->rebalance = POLICY_REB_ENABLED;
+		policy_tag_remove(p, "banned");
+		return true;
 	case OP_DELETE:
 		return true;
 	}
@@ -189,6 +212,13 @@ static void write_one(struct pol_write *w, const json_t *chans)
 		command_fail(w->cmd, ERR_NOT_FOUND,
 			     json_pack("{s:s}", "peer_id", w->peer),
 			     "No policy for peer %s", w->peer);
+		return;
+	}
+	if (w->op == OP_UNBAN && !policy_has_tag(&p, "banned")) {
+		policy_clear(&p);
+		command_fail(w->cmd, ERR_NOT_FOUND,
+			     json_pack("{s:s}", "peer_id", w->peer),
+			     "Peer %s is not banned", w->peer);
 		return;
 	}
 	if (!rate_ok(w->cmd, r, w->peer, now)) {
@@ -240,6 +270,22 @@ static void write_one(struct pol_write *w, const json_t *chans)
 						 "rebalancing enabled).",
 						 w->peer));
 		json_object_set_new(res, "policy", policy_json(&p, now));
+		break;
+	case OP_BAN:
+		res = json_pack(
+		    "{s:s,s:s,s:s,s:s,s:O,s:s,s:o}", "status", "success",
+		    "action", "ban", "peer_id", w->peer, "reason", w->reason,
+		    "tags", p.tags, "message",
+		    "Peer banned: no fee or rebalance management. Existing "
+		    "channels are untouched.",
+		    "policy", policy_json(&p, now));
+		plugin_log(r->plugin, PLOG_INFO, "banned %s: %s", w->peer,
+			   w->reason);
+		break;
+	case OP_UNBAN:
+		res = json_pack("{s:s,s:s,s:s,s:O,s:o}", "status", "success",
+				"action", "unban", "peer_id", w->peer, "tags",
+				p.tags, "policy", policy_json(&p, now));
 		break;
 	case OP_DELETE:
 		res = json_pack("{s:s,s:s,s:s}", "status", "success", "action",
@@ -650,68 +696,113 @@ void json_revenue_policy(struct command *cmd, const json_t *params)
 	start_write(w);
 }
 
-/* ---- the ignore trio ---- */
+/* ---- the ignore and ban trios ---- */
 
-void json_revenue_ignore(struct command *cmd, const json_t *params)
+/* Start @op on @peer (lower-cased, as lightningd prints node ids). */
+static void start_peer_write(struct command *cmd, enum pol_op op,
+			     const char *action, const char *peer,
+			     const char *reason)
 {
-	struct revenue *r = plugin_app(command_plugin(cmd));
-	const char *peer = NULL, *reason = "manual";
+	struct pol_write *w = xzalloc(sizeof(*w));
+
+	w->cmd = cmd;
+	w->r = plugin_app(command_plugin(cmd));
+	w->op = op;
+	snprintf(w->action, sizeof(w->action), "%s", action);
+	snprintf(w->peer, sizeof(w->peer), "%s", peer);
+	for (char *c = w->peer; *c; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
+	snprintf(w->reason, sizeof(w->reason), "%s", reason ? reason : "");
+	start_write(w);
+}
+
+/* peer_id [reason]; the reference's internal/admin flags are accepted
+ * and ignored (defect 40). */
+static void peer_reason_cmd(struct command *cmd, const json_t *params,
+			    enum pol_op op, const char *action,
+			    const char *def_reason)
+{
+	const char *peer = NULL, *reason = def_reason;
 	const json_t *internal = NULL, *admin = NULL;
-	const struct param spec[] = {
+	const struct param with_reason[] = {
 	    {"peer_id", PARAM_PUBKEY, true, &peer},
 	    {"reason", PARAM_STRING, false, &reason},
 	    {"internal", PARAM_JSON, false, &internal},
 	    {"admin", PARAM_JSON, false, &admin},
 	    {NULL},
 	};
-	struct pol_write *w;
-
-	if (!command_params(cmd, params, spec))
-		return;
-	if (!*reason || strlen(reason) > POLICY_MAX_TAG_LEN) {
-		command_fail(cmd, ERR_INVALID_PARAMS,
-			     json_pack("{s:s}", "field", "reason"),
-			     "reason: 1..%d characters", POLICY_MAX_TAG_LEN);
-		return;
-	}
-	w = xzalloc(sizeof(*w));
-	w->cmd = cmd;
-	w->r = r;
-	w->op = OP_IGNORE;
-	snprintf(w->action, sizeof(w->action), "ignore");
-	snprintf(w->peer, sizeof(w->peer), "%s", peer);
-	for (char *c = w->peer; *c; c++)
-		if (*c >= 'A' && *c <= 'F')
-			*c = (char)(*c - 'A' + 'a');
-	snprintf(w->reason, sizeof(w->reason), "%s", reason);
-	start_write(w);
-}
-
-void json_revenue_unignore(struct command *cmd, const json_t *params)
-{
-	struct revenue *r = plugin_app(command_plugin(cmd));
-	const char *peer = NULL;
-	const json_t *internal = NULL, *admin = NULL;
-	const struct param spec[] = {
+	const struct param without[] = {
 	    {"peer_id", PARAM_PUBKEY, true, &peer},
 	    {"internal", PARAM_JSON, false, &internal},
 	    {"admin", PARAM_JSON, false, &admin},
 	    {NULL},
 	};
-	struct pol_write *w;
 
-	if (!command_params(cmd, params, spec))
+	if (!command_params(cmd, params, def_reason ? with_reason : without))
 		return;
-	w = xzalloc(sizeof(*w));
-	w->cmd = cmd;
-	w->r = r;
-	w->op = OP_UNIGNORE;
-	snprintf(w->action, sizeof(w->action), "unignore");
-	snprintf(w->peer, sizeof(w->peer), "%s", peer);
-	for (char *c = w->peer; *c; c++)
-		if (*c >= 'A' && *c <= 'F')
-			*c = (char)(*c - 'A' + 'a');
-	start_write(w);
+	if (reason && (!*reason || strlen(reason) > POLICY_MAX_TAG_LEN)) {
+		command_fail(cmd, ERR_INVALID_PARAMS,
+			     json_pack("{s:s}", "field", "reason"),
+			     "reason: 1..%d characters", POLICY_MAX_TAG_LEN);
+		return;
+	}
+	start_peer_write(cmd, op, action, peer, reason);
+}
+
+void json_revenue_ignore(struct command *cmd, const json_t *params)
+{
+	peer_reason_cmd(cmd, params, OP_IGNORE, "ignore", "manual");
+}
+
+void json_revenue_unignore(struct command *cmd, const json_t *params)
+{
+	peer_reason_cmd(cmd, params, OP_UNIGNORE, "unignore", NULL);
+}
+
+void json_revenue_ban(struct command *cmd, const json_t *params)
+{
+	peer_reason_cmd(cmd, params, OP_BAN, "ban", "operator");
+}
+
+void json_revenue_unban(struct command *cmd, const json_t *params)
+{
+	peer_reason_cmd(cmd, params, OP_UNBAN, "unban", NULL);
+}
+
+void json_revenue_list_banned(struct command *cmd, const json_t *params)
+{
+	static const struct param none[] = {{NULL}};
+	struct revenue *r = plugin_app(command_plugin(cmd));
+	struct policy *pols;
+	size_t n;
+	char *err = NULL;
+	json_t *arr;
+
+	if (!command_params(cmd, params, none))
+		return;
+	if (!policy_load_all(r, now_sec(r), &pols, &n, &err)) {
+		fail_db(cmd, err);
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (policy_has_tag(&pols[i], "banned"))
+			json_array_append_new(
+			    arr, json_pack("{s:s,s:O,s:s,s:s,s:I}", "peer_id",
+					   pols[i].peer_id, "tags",
+					   pols[i].tags, "strategy",
+					   fee_ctl_strategy_name(
+					       pols[i].strategy),
+					   "rebalance_mode",
+					   policy_rebalance_name(
+					       pols[i].rebalance),
+					   "banned_at",
+					   (json_int_t)pols[i].updated_at));
+	policy_array_free(pols, n);
+	command_ok(cmd, json_pack("{s:i,s:o}", "count",
+				  (int)json_array_size(arr), "banned_peers",
+				  arr));
 }
 
 void json_revenue_list_ignored(struct command *cmd, const json_t *params)

@@ -106,24 +106,16 @@ static bool window_param(struct command *cmd, bool present, int64_t days)
 
 /* ---- per-channel P&L ---- */
 
-struct chan_pnl {
-	const struct acct_live_chan *c;
-	struct pnl_channel_obs o;
-	struct pnl_channel_result res;
-	struct acct_obs_extra x;
-};
-
-static void chan_pnls_free(struct chan_pnl *v, size_t n)
+void acct_chan_pnls_free(struct acct_chan_pnl *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		acct_obs_extra_free(&v[i].x);
 	free(v);
 }
 
-/* @fs: forward statistics of every channel (acct_fwd_stats), or NULL. */
-static bool chan_pnl_compute(struct revenue *r, const struct acct_live_chan *c,
-			     uint64_t now, const struct fwd_stats *fs,
-			     struct chan_pnl *p, char **err)
+bool acct_chan_pnl_compute(struct revenue *r, const struct acct_live_chan *c,
+			   uint64_t now, const struct fwd_stats *fs,
+			   struct acct_chan_pnl *p, char **err)
 {
 	struct pnl_params params;
 	struct acct_key k;
@@ -143,12 +135,11 @@ static bool chan_pnl_compute(struct revenue *r, const struct acct_live_chan *c,
 	return true;
 }
 
-/* P&L of every active channel of @v (optionally only @peer's). */
-static bool chan_pnls(struct revenue *r, const struct acct_live *v,
-		      const char *peer, struct chan_pnl **out, size_t *n,
-		      char **err)
+bool acct_chan_pnls(struct revenue *r, const struct acct_live *v,
+		    const char *peer, struct acct_chan_pnl **out, size_t *n,
+		    char **err)
 {
-	struct chan_pnl *arr;
+	struct acct_chan_pnl *arr;
 	struct fwd_stats *fs = NULL;
 
 	/* Every channel: their forwards in one pass. */
@@ -161,9 +152,9 @@ static bool chan_pnls(struct revenue *r, const struct acct_live *v,
 			continue;
 		if (peer && strcasecmp(peer, v->chans[i].ci.peer_id))
 			continue;
-		if (!chan_pnl_compute(r, &v->chans[i], v->now, fs, &arr[*n],
-				      err)) {
-			chan_pnls_free(arr, *n);
+		if (!acct_chan_pnl_compute(r, &v->chans[i], v->now, fs,
+					   &arr[*n], err)) {
+			acct_chan_pnls_free(arr, *n);
 			forwards_stats_free(fs);
 			return false;
 		}
@@ -184,7 +175,7 @@ static json_t *flow_json(uint64_t count, int64_t vol, const char *fee_key,
 	return o;
 }
 
-static json_t *profitability_json(const struct chan_pnl *p)
+static json_t *profitability_json(const struct acct_chan_pnl *p)
 {
 	const struct pnl_channel_obs *o = &p->o;
 	const struct pnl_channel_result *res = &p->res;
@@ -274,7 +265,7 @@ static json_t *profitability_json(const struct chan_pnl *p)
 }
 
 /* An entry of channels_by_class. */
-static json_t *class_entry_json(const struct chan_pnl *p)
+static json_t *class_entry_json(const struct acct_chan_pnl *p)
 {
 	const struct pnl_channel_obs *o = &p->o;
 	json_t *j = json_object();
@@ -304,7 +295,7 @@ static json_t *class_entry_json(const struct chan_pnl *p)
 }
 
 /* The all-channels summary (revenue-profitability, revenue-report). */
-static json_t *summary_json(const struct chan_pnl *v, size_t n,
+static json_t *summary_json(const struct acct_chan_pnl *v, size_t n,
 			    json_t **by_class_out)
 {
 	static const char *const count_keys[PNL_CLASS_NUM] = {
@@ -412,7 +403,7 @@ static void prof_live(struct revenue *r, struct acct_live *v, const char *err,
 {
 	struct prof_req *q = arg;
 	struct command *cmd = q->cmd;
-	struct chan_pnl *arr;
+	struct acct_chan_pnl *arr;
 	size_t n;
 	char *e = NULL;
 	json_t *res;
@@ -425,11 +416,11 @@ static void prof_live(struct revenue *r, struct acct_live *v, const char *err,
 	if (q->scid_buf[0]) {
 		struct acct_closed_row closed;
 		for (size_t i = 0; i < v->n; i++) {
-			struct chan_pnl p;
+			struct acct_chan_pnl p;
 			if (strcmp(v->chans[i].ci.scid, q->scid_buf) ||
 			    !v->chans[i].ci.active)
 				continue;
-			if (!chan_pnl_compute(r, &v->chans[i], v->now, NULL, &p,
+			if (!acct_chan_pnl_compute(r, &v->chans[i], v->now, NULL, &p,
 					      &e)) {
 				fail_db(cmd, e);
 				goto out;
@@ -463,7 +454,7 @@ static void prof_live(struct revenue *r, struct acct_live *v, const char *err,
 			     q->scid_buf);
 		goto out;
 	}
-	if (!chan_pnls(r, v, NULL, &arr, &n, &e)) {
+	if (!acct_chan_pnls(r, v, NULL, &arr, &n, &e)) {
 		fail_db(cmd, e);
 		goto out;
 	}
@@ -476,7 +467,7 @@ static void prof_live(struct revenue *r, struct acct_live *v, const char *err,
 		set(res, "generated_at", json_integer((json_int_t)v->now));
 		command_ok(cmd, res);
 	}
-	chan_pnls_free(arr, n);
+	acct_chan_pnls_free(arr, n);
 out:
 	acct_live_free(v);
 	free(q);
@@ -505,79 +496,91 @@ void json_revenue_profitability(struct command *cmd, const json_t *params)
 
 /* ---- revenue-dashboard ---- */
 
-/* {financial_health, period, warnings, bleeder_count} over @days. */
-static json_t *dashboard_json(struct revenue *r, const struct acct_live *v,
-			      const struct chan_pnl *arr, size_t n,
-			      uint32_t days, char **err)
+bool acct_period_compute(struct revenue *r, const struct acct_live *v,
+			 uint64_t since, uint32_t days, struct acct_period *out,
+			 char **err)
 {
-	uint64_t since =
-	    v->now > days * ACCT_DAY ? v->now - days * ACCT_DAY : 0;
-	struct pnl_period_obs po = {0};
-	struct pnl_period_result pr;
-	struct acct_flow rev;
-	int64_t opens;
-	uint64_t tlv_msat = 0, local_msat = 0;
-	size_t hard = 0, soft = 0, zombies = 0;
-	json_t *fh, *period, *warn, *o;
+	uint64_t local_msat = 0;
 	const char *e;
 
-	if (!acct_db_node_fwd(r->db, since, &rev, err) ||
+	memset(out, 0, sizeof(*out));
+	out->since = since;
+	if (!acct_db_node_fwd(r->db, since, &out->rev, err) ||
 	    !acct_db_sum(r->db, ACCT_SUM_REBALANCE, since,
-			 &po.rebalance_cost_msat, err) ||
-	    !acct_db_sum(r->db, ACCT_SUM_CLOSURE, since, &po.closure_cost_msat,
-			 err) ||
-	    !acct_db_sum(r->db, ACCT_SUM_SPLICE, since, &po.splice_cost_msat,
-			 err) ||
-	    !acct_db_sum(r->db, ACCT_SUM_OPEN, since, &opens, err))
-		return NULL;
+			 &out->po.rebalance_cost_msat, err) ||
+	    !acct_db_sum(r->db, ACCT_SUM_CLOSURE, since,
+			 &out->po.closure_cost_msat, err) ||
+	    !acct_db_sum(r->db, ACCT_SUM_SPLICE, since,
+			 &out->po.splice_cost_msat, err) ||
+	    !acct_db_sum(r->db, ACCT_SUM_OPEN, since, &out->open_msat, err))
+		return false;
 	/* Total liquid value: what we hold in channels that are not
 	 * closing, plus confirmed on-chain funds. */
 	for (size_t i = 0; i < v->n; i++)
 		if (!acct_state_is_closed(v->chans[i].ci.state))
 			local_msat += v->chans[i].ci.to_us_msat;
-	tlv_msat = local_msat + v->onchain_sat * 1000;
-	po.gross_revenue_msat = rev.fee_msat;
-	po.capital_sat = tlv_msat / 1000;
-	po.window_days = days;
-	e = pnl_period(&po, &pr);
+	out->tlv_msat = local_msat + v->onchain_sat * 1000;
+	out->po.gross_revenue_msat = out->rev.fee_msat;
+	out->po.capital_sat = out->tlv_msat / 1000;
+	out->po.window_days = days;
+	e = pnl_period(&out->po, &out->pr);
 	if (e) {
 		*err = xstrdup(e);
-		return NULL;
+		return false;
 	}
+	return true;
+}
+
+/* {financial_health, period, warnings, bleeder_count} over @days. */
+static json_t *dashboard_json(struct revenue *r, const struct acct_live *v,
+			      const struct acct_chan_pnl *arr, size_t n,
+			      uint32_t days, char **err)
+{
+	uint64_t since =
+	    v->now > days * ACCT_DAY ? v->now - days * ACCT_DAY : 0;
+	struct acct_period per;
+	const struct pnl_period_obs *po = &per.po;
+	const struct pnl_period_result *pr = &per.pr;
+	const struct acct_flow *rev = &per.rev;
+	size_t hard = 0, soft = 0, zombies = 0;
+	json_t *fh, *period, *warn, *o;
+
+	if (!acct_period_compute(r, v, since, days, &per, err))
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		hard += arr[i].res.bleeder == PNL_BLEEDER_HARD;
 		soft += arr[i].res.bleeder == PNL_BLEEDER_SOFT;
 		zombies += arr[i].res.cls == PNL_ZOMBIE;
 	}
 	fh = json_object();
-	set(fh, "tlv_sats", sat_floor((int64_t)tlv_msat));
-	set(fh, "net_profit_sats", sat_trunc(pr.net_profit_msat));
-	set(fh, "operating_margin_pct", num2(pr.operating_margin_pct));
-	set(fh, "annualized_roc_pct", num2(pr.annualized_roc_pct));
+	set(fh, "tlv_sats", sat_floor((int64_t)per.tlv_msat));
+	set(fh, "net_profit_sats", sat_trunc(pr->net_profit_msat));
+	set(fh, "operating_margin_pct", num2(pr->operating_margin_pct));
+	set(fh, "annualized_roc_pct", num2(pr->annualized_roc_pct));
 	period = json_object();
 	set(period, "window_days", json_integer(days));
 	set(period, "since", json_integer((json_int_t)since));
-	set(period, "gross_revenue_sats", sat_ceil(po.gross_revenue_msat));
-	set(period, "opex_sats", sat_ceil(pr.opex_msat));
-	set(period, "rebalance_cost_sats", sat_ceil(po.rebalance_cost_msat));
-	set(period, "closure_cost_sats", sat_ceil(po.closure_cost_msat));
-	set(period, "splice_cost_sats", sat_ceil(po.splice_cost_msat));
+	set(period, "gross_revenue_sats", sat_ceil(po->gross_revenue_msat));
+	set(period, "opex_sats", sat_ceil(pr->opex_msat));
+	set(period, "rebalance_cost_sats", sat_ceil(po->rebalance_cost_msat));
+	set(period, "closure_cost_sats", sat_ceil(po->closure_cost_msat));
+	set(period, "splice_cost_sats", sat_ceil(po->splice_cost_msat));
 	/* Capital spent opening channels: not opex (it buys capacity). */
-	set(period, "open_cost_sats", sat_ceil(opens));
-	set(period, "volume_sats", sat_floor(rev.vol_msat));
-	set(period, "forward_count", json_integer((json_int_t)rev.count));
+	set(period, "open_cost_sats", sat_ceil(per.open_msat));
+	set(period, "volume_sats", sat_floor(rev->vol_msat));
+	set(period, "forward_count", json_integer((json_int_t)rev->count));
 	warn = json_array();
-	if (pr.net_profit_msat < 0)
+	if (pr->net_profit_msat < 0)
 		json_array_append_new(
 		    warn,
 		    json_sprintf("Negative operating margin over the "
 				 "last %u days: costs %lld sat "
 				 "exceed revenue %lld sat",
 				 days,
-				 (long long)pnl_msat_to_sat_ceil(pr.opex_msat),
+				 (long long)pnl_msat_to_sat_ceil(pr->opex_msat),
 				 (long long)pnl_msat_to_sat_ceil(
-				     po.gross_revenue_msat)));
-	if (rev.count == 0 && n > 0)
+				     po->gross_revenue_msat)));
+	if (rev->count == 0 && n > 0)
 		json_array_append_new(
 		    warn, json_sprintf("No routing revenue in the last %u "
 				       "days",
@@ -618,7 +621,7 @@ static void dash_live(struct revenue *r, struct acct_live *v, const char *err,
 		      void *arg)
 {
 	struct dash_req *q = arg;
-	struct chan_pnl *arr = NULL;
+	struct acct_chan_pnl *arr = NULL;
 	size_t n = 0;
 	char *e = NULL;
 	json_t *res;
@@ -628,12 +631,12 @@ static void dash_live(struct revenue *r, struct acct_live *v, const char *err,
 		free(q);
 		return;
 	}
-	if (!chan_pnls(r, v, NULL, &arr, &n, &e)) {
+	if (!acct_chan_pnls(r, v, NULL, &arr, &n, &e)) {
 		fail_db(q->cmd, e);
 		goto out;
 	}
 	res = dashboard_json(r, v, arr, n, q->days, &e);
-	chan_pnls_free(arr, n);
+	acct_chan_pnls_free(arr, n);
 	if (!res)
 		fail_db(q->cmd, e);
 	else
@@ -962,7 +965,7 @@ static void report_costs(struct report_req *q, struct revenue *r,
 static void report_summary(struct report_req *q, struct revenue *r,
 			   const struct acct_live *v)
 {
-	struct chan_pnl *arr = NULL;
+	struct acct_chan_pnl *arr = NULL;
 	size_t n = 0;
 	struct lifetime lt;
 	json_t *res, *dash, *chans, *by_state, *life;
@@ -970,15 +973,15 @@ static void report_summary(struct report_req *q, struct revenue *r,
 	json_t *val;
 	char *e = NULL;
 
-	if (!chan_pnls(r, v, NULL, &arr, &n, &e) ||
+	if (!acct_chan_pnls(r, v, NULL, &arr, &n, &e) ||
 	    !lifetime_compute(r, v, &lt, &e)) {
-		chan_pnls_free(arr, n);
+		acct_chan_pnls_free(arr, n);
 		fail_db(q->cmd, e);
 		return;
 	}
 	dash = dashboard_json(r, v, arr, n, q->days, &e);
 	if (!dash) {
-		chan_pnls_free(arr, n);
+		acct_chan_pnls_free(arr, n);
 		fail_db(q->cmd, e);
 		return;
 	}
@@ -1010,23 +1013,23 @@ static void report_summary(struct report_req *q, struct revenue *r,
 			json_object_set(res, key, val);
 	}
 	json_decref(dash);
-	chan_pnls_free(arr, n);
+	acct_chan_pnls_free(arr, n);
 	command_ok(q->cmd, res);
 }
 
 static void report_peer(struct report_req *q, struct revenue *r,
 			const struct acct_live *v)
 {
-	struct chan_pnl *arr = NULL;
+	struct acct_chan_pnl *arr = NULL;
 	struct acct_closed_row *closed = NULL;
 	size_t n = 0, nclosed = 0;
 	json_t *res, *list, *states, *cl, *first_flow = NULL;
 	char *e = NULL;
 	size_t nfound = 0;
 
-	if (!chan_pnls(r, v, q->peer, &arr, &n, &e) ||
+	if (!acct_chan_pnls(r, v, q->peer, &arr, &n, &e) ||
 	    !acct_db_closed_all(r->db, &closed, &nclosed, &e)) {
-		chan_pnls_free(arr, n);
+		acct_chan_pnls_free(arr, n);
 		fail_db(q->cmd, e);
 		return;
 	}
@@ -1039,7 +1042,7 @@ static void report_peer(struct report_req *q, struct revenue *r,
 	free(closed);
 	if (nfound == 0 && json_array_size(cl) == 0) {
 		json_decref(cl);
-		chan_pnls_free(arr, n);
+		acct_chan_pnls_free(arr, n);
 		command_fail(q->cmd, ERR_NOT_FOUND,
 			     json_pack("{s:s}", "peer_id", q->peer),
 			     "Unknown peer %s: no channel with it, open or "
@@ -1081,7 +1084,7 @@ static void report_peer(struct report_req *q, struct revenue *r,
 	set(res, "channels", list);
 	set(res, "closed_channels", cl);
 	set(res, "generated_at", json_integer((json_int_t)v->now));
-	chan_pnls_free(arr, n);
+	acct_chan_pnls_free(arr, n);
 	command_ok(q->cmd, res);
 }
 
@@ -1255,7 +1258,7 @@ static void capacity_live(struct revenue *r, struct acct_live *v,
 			  const char *err, void *arg)
 {
 	struct command *cmd = arg;
-	struct chan_pnl *arr = NULL;
+	struct acct_chan_pnl *arr = NULL;
 	size_t n = 0;
 	json_t *winners, *losers, *recs, *res;
 	uint64_t loser_cap = 0, winner_cap = 0;
@@ -1265,7 +1268,7 @@ static void capacity_live(struct revenue *r, struct acct_live *v,
 		fail_live(cmd, err);
 		return;
 	}
-	if (!chan_pnls(r, v, NULL, &arr, &n, &e)) {
+	if (!acct_chan_pnls(r, v, NULL, &arr, &n, &e)) {
 		fail_db(cmd, e);
 		acct_live_free(v);
 		return;
@@ -1274,7 +1277,7 @@ static void capacity_live(struct revenue *r, struct acct_live *v,
 	losers = json_array();
 	recs = json_array();
 	for (size_t i = 0; i < n; i++) {
-		const struct chan_pnl *p = &arr[i];
+		const struct acct_chan_pnl *p = &arr[i];
 		const struct acct_fwd *f = &p->x.fwd;
 		double out = (double)f->out[ACCT_W_30D].vol_msat;
 		double in = (double)f->in[ACCT_W_30D].vol_msat;
@@ -1378,7 +1381,7 @@ static void capacity_live(struct revenue *r, struct acct_live *v,
 	set(res, "winners", winners);
 	set(res, "losers", losers);
 	set(res, "recommendations", recs);
-	chan_pnls_free(arr, n);
+	acct_chan_pnls_free(arr, n);
 	acct_live_free(v);
 	command_ok(cmd, res);
 }

@@ -17,6 +17,12 @@ void json_revenue_history(struct command *cmd, const json_t *params);
 void json_revenue_capacity_report(struct command *cmd, const json_t *params);
 void json_revenue_cleanup_closed(struct command *cmd, const json_t *params);
 
+/* health.c */
+void json_revenue_health(struct command *cmd, const json_t *params);
+
+/* fwd_history.c */
+void json_revenue_forward_history(struct command *cmd, const json_t *params);
+
 /* portfolio.c */
 void json_revenue_portfolio(struct command *cmd, const json_t *params);
 void json_revenue_portfolio_summary(struct command *cmd, const json_t *params);

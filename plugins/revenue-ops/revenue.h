@@ -32,9 +32,21 @@ struct revenue {
 	struct pipeline *pipe;
 	/* Lifecycle accounting and the daily snapshots (accounting.h). */
 	struct accounting *acct;
+	/* Transitions of fee_authority_enabled since start, for
+	 * revenue-fee-authority-status (config_rpc.c). */
+	struct {
+		bool enabled;
+		uint64_t generation;
+		uint64_t transitioned_at;
+		const char *reason; /* static: init, setconfig, revenue-config */
+	} fee_authority;
 };
 
 void forwards_state_free(struct revenue *r);
+
+/* Make lightningd calls give up after rpc_timeout_seconds
+ * (config_rpc.c). */
+void revenue_apply_rpc_timeout(struct revenue *r);
 
 /* Open (and migrate) the database. NULL with *err on failure. */
 struct store *revenue_db_open(const char *path, char **err);
