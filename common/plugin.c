@@ -36,6 +36,9 @@ struct plugin {
 	bool sim_clock;
 	uint64_t seed;
 	json_t *tick_id; /* a hive-sim-tick waiting for idle */
+	/* The instant that tick moves the clock to, held while calls to
+	 * lightningd are in flight (0: applied). */
+	uint64_t tick_to_ms;
 	bool shutting_down;
 	bool shutdown_called;
 	int exit_code;
@@ -839,9 +842,28 @@ bool command_params(struct command *cmd, const json_t *params,
 
 /* ---------- simulator tick ---------- */
 
+/* Work started at one simulated instant finishes at that instant, as on a
+ * node where lightningd answers in milliseconds: a tick that arrives while
+ * calls are in flight moves the clock only once they are answered. Moving
+ * it earlier would also make reply deadlines fire on simulated jumps that
+ * are not lightningd's latency, and make runs depend on the race between
+ * the tick and the replies. */
+static void apply_held_tick(struct plugin *p)
+{
+	if (!p->tick_to_ms || rpc_in_flight(p->rpc))
+		return;
+	/* handle_tick checked the instant against the clock, and only
+	 * ticks move it, so this is never refused. */
+	if (!clock_set_simulated_ms(p->clk, p->tick_to_ms))
+		plugin_log(p, PLOG_ERROR, "hive-sim-tick: clock refused %llu",
+			   (unsigned long long)p->tick_to_ms);
+	p->tick_to_ms = 0;
+}
+
 static bool plugin_idle(struct plugin *p)
 {
-	return rpc_in_flight(p->rpc) == 0 && loop_due_timers(p->loop) == 0 &&
+	return !p->tick_to_ms && rpc_in_flight(p->rpc) == 0 &&
+	       loop_due_timers(p->loop) == 0 &&
 	       !(p->spec->busy && p->state == ST_RUNNING && p->spec->busy(p));
 }
 
@@ -866,14 +888,16 @@ static void handle_tick(struct plugin *p, json_t *id, const json_t *params)
 {
 	uint64_t now;
 
-	if (!json_get_u64(params, "now_ms", &now) ||
-	    !clock_set_simulated_ms(p->clk, now)) {
+	if (!json_get_u64(params, "now_ms", &now) || now == 0 ||
+	    now < clock_mono_ms(p->clk) || now < p->tick_to_ms) {
 		reply_error(p, id, ERR_INVALID_PARAMS, NULL,
 			    "hive-sim-tick: now_ms missing or in the past");
 		return;
 	}
 	json_decref(p->tick_id);
 	p->tick_id = json_incref(id);
+	p->tick_to_ms = now;
+	apply_held_tick(p);
 }
 
 /* ---------- dispatch ---------- */
@@ -1124,6 +1148,7 @@ int plugin_main(const struct plugin_spec *spec, int argc, char **argv,
 	while (!loop_stopped(p->loop)) {
 		if (!loop_run_once(p->loop, -1))
 			break;
+		apply_held_tick(p);
 		maybe_answer_tick(p);
 	}
 	code = p->exit_code;

@@ -246,6 +246,8 @@ static char *t_init(struct plugin *p, const json_t *conf)
 	const char *dir = json_string_value(json_object_get(conf, "lightning-dir"));
 	init_dir = dir ? strdup(dir) : NULL;
 	init_cwd = getcwd(buf, sizeof(buf)) ? strdup(buf) : NULL;
+	/* As the plugins do: a call lightningd never answers fails. */
+	rpc_set_timeout(plugin_rpc(p), 5000);
 	return NULL;
 }
 
@@ -609,6 +611,8 @@ struct child {
 	int listen_fd, rpc_fd;
 	struct jsonrpc_framer *rpcfr;
 	json_t *rpc_requests;	 /* every request on lightning-rpc */
+	bool hold_rpc;		 /* keep requests unanswered in held */
+	json_t *held;
 };
 
 static void child_read(struct child *ch)
@@ -657,7 +661,29 @@ static void write_all(int fd, const char *s, size_t n)
 	}
 }
 
-/* The fake lightningd RPC: getinfo answers, anything else errors. */
+/* The fake lightningd's answer to @req: getinfo answers, anything else
+ * errors. */
+static void rpc_answer(struct child *ch, const json_t *req)
+{
+	json_t *reply;
+	char *s;
+
+	if (!strcmp(json_string_value(json_object_get(req, "method")),
+		    "getinfo"))
+		reply = json_pack("{s:s,s:O,s:{s:s,s:s}}", "jsonrpc", "2.0",
+				  "id", json_object_get(req, "id"), "result",
+				  "id", "02fake", "alias", "FAKENODE");
+	else
+		reply = json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0",
+				  "id", json_object_get(req, "id"), "error",
+				  "code", -32601, "message", "Unknown command");
+	s = json_dumps(reply, JSON_COMPACT);
+	write_all(ch->rpc_fd, s, strlen(s));
+	write_all(ch->rpc_fd, "\n\n", 2);
+	free(s);
+	json_decref(reply);
+}
+
 static void rpc_serve(struct child *ch)
 {
 	char buf[65536];
@@ -672,29 +698,15 @@ static void rpc_serve(struct child *ch)
 	}
 	jsonrpc_framer_feed(ch->rpcfr, buf, (size_t)n);
 	while (jsonrpc_framer_next(ch->rpcfr, &v, &err) != FRAMER_NEED_MORE) {
-		json_t *reply;
-		char *s;
 		if (!v) {
 			free(err);
 			continue;
 		}
 		json_array_append(ch->rpc_requests, v);
-		if (!strcmp(json_string_value(json_object_get(v, "method")),
-			    "getinfo"))
-			reply = json_pack("{s:s,s:O,s:{s:s,s:s}}", "jsonrpc",
-					  "2.0", "id", json_object_get(v, "id"),
-					  "result", "id", "02fake", "alias",
-					  "FAKENODE");
+		if (ch->hold_rpc)
+			json_array_append(ch->held, v);
 		else
-			reply = json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc",
-					  "2.0", "id", json_object_get(v, "id"),
-					  "error", "code", -32601, "message",
-					  "Unknown command");
-		s = json_dumps(reply, JSON_COMPACT);
-		write_all(ch->rpc_fd, s, strlen(s));
-		write_all(ch->rpc_fd, "\n\n", 2);
-		free(s);
-		json_decref(reply);
+			rpc_answer(ch, v);
 		json_decref(v);
 	}
 }
@@ -803,16 +815,24 @@ static void send_json_msg(struct child *ch, json_t *msg)
 	json_decref(msg);
 }
 
+/* Send a request with a string id without waiting for its reply. */
+static void send_request(struct child *ch, const char *id, const char *method,
+			 const char *params_text)
+{
+	json_t *msg = json_pack("{s:s,s:s,s:s}", "jsonrpc", "2.0", "id", id,
+				"method", method);
+	if (params_text)
+		json_object_set_new(msg, "params", parse_or_die(params_text));
+	send_json_msg(ch, msg);
+}
+
 /* Send a request with a string id and wait for its reply (new ref). */
 static json_t *request(struct child *ch, const char *id, const char *method,
 		       const char *params_text)
 {
 	json_t *jid = json_string(id), *reply;
-	json_t *msg = json_pack("{s:s,s:O,s:s}", "jsonrpc", "2.0", "id", jid,
-				"method", method);
-	if (params_text)
-		json_object_set_new(msg, "params", parse_or_die(params_text));
-	send_json_msg(ch, msg);
+
+	send_request(ch, id, method, params_text);
 	reply = wait_for(ch, is_reply_to, jid);
 	if (!reply)
 		printf("# no reply to %s (%s)\n", id, method);
@@ -858,6 +878,7 @@ static void spawn(struct child *ch, const struct plugin_spec *spec)
 	ch->inbox = json_array();
 	ch->all = json_array();
 	ch->rpc_requests = json_array();
+	ch->held = json_array();
 	ch->rpc_fd = -1;
 	ch->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	strcpy(addr.sun_path, sock_path);
@@ -928,6 +949,7 @@ static void child_free(struct child *ch)
 	json_decref(ch->inbox);
 	json_decref(ch->all);
 	json_decref(ch->rpc_requests);
+	json_decref(ch->held);
 	free(ch->transcript);
 }
 
@@ -1523,6 +1545,81 @@ static void test_disable_and_eof(void)
 	child_free(&ch);
 }
 
+/* Under simulated time a tick that arrives while a call to lightningd is
+ * in flight moves the clock only once the call is answered: the jump is
+ * not lightningd's latency, so the reply deadline must not fire on it. */
+static void test_sim_tick_waits_for_calls(void)
+{
+	const uint64_t t0 = 1700000000000ULL;
+	struct child ch;
+	json_t *r, *jid;
+	char *ip, params[64];
+
+	snprintf(params, sizeof(params), "%llu", (unsigned long long)t0);
+	setenv("HIVE_SIM_CLOCK", params, 1);
+	spawn(&ch, &test_spec);
+	unsetenv("HIVE_SIM_CLOCK");
+	ip = init_params_text("{}");
+	r = request(&ch, "init#1", "init", ip);
+	free(ip);
+	check_json(result_of(r), "{}", "sim clock: init succeeds");
+	json_decref(r);
+
+	ch.hold_rpc = true;
+	send_request(&ch, "cli:t-rpc#1", "t-rpc", "{}");
+	{
+		uint64_t end = now_ms() + 10000;
+		while (json_array_size(ch.held) == 0 && now_ms() < end)
+			pump(&ch, 200);
+	}
+	CHECK_EQ_INT(json_array_size(ch.held), 1, "getinfo is in flight");
+
+	/* One hour later, far past the 5 s reply deadline. */
+	snprintf(params, sizeof(params), "{\"now_ms\":%llu}",
+		 (unsigned long long)(t0 + 3600000));
+	send_request(&ch, "tick#1", "hive-sim-tick", params);
+	/* Two requests in turn, each sent after the previous reply: by the
+	 * second reply the plugin has finished the pass that read the tick,
+	 * timers included. */
+	r = request(&ch, "cli:t-echo#1", "t-echo", "[\"a\"]");
+	json_decref(r);
+	r = request(&ch, "cli:t-echo#2", "t-echo", "[\"b\"]");
+	CHECK(r && result_of(r), "the plugin answers while the tick is held");
+	json_decref(r);
+	jid = json_string("cli:t-rpc#1");
+	CHECK(!json_array_size(ch.inbox),
+	      "no reply yet: the call did not time out, the tick waits "
+	      "(%zu messages)",
+	      json_array_size(ch.inbox));
+
+	ch.hold_rpc = false;
+	rpc_answer(&ch, json_array_get(ch.held, 0));
+	r = wait_for(&ch, is_reply_to, jid);
+	check_json(result_of(r),
+		   "{\"getinfo\":{\"id\":\"02fake\",\"alias\":\"FAKENODE\"}}",
+		   "the call completes with lightningd's answer");
+	json_decref(r);
+	json_decref(jid);
+	jid = json_string("tick#1");
+	r = wait_for(&ch, is_reply_to, jid);
+	CHECK(r && json_is_true(json_object_get(result_of(r), "idle")),
+	      "then the tick is answered: idle");
+	json_decref(r);
+	json_decref(jid);
+
+	/* The clock did move: an instant before the tick's is refused. */
+	snprintf(params, sizeof(params), "{\"now_ms\":%llu}",
+		 (unsigned long long)(t0 + 3599999));
+	r = request(&ch, "tick#2", "hive-sim-tick", params);
+	CHECK(r && error_code(r) == ERR_INVALID_PARAMS,
+	      "the clock is at the tick's instant: an earlier tick is refused "
+	      "(%s)",
+	      error_message(r));
+	json_decref(r);
+	CHECK_EQ_INT(finish(&ch, true), 0, "sim clock child exits 0");
+	child_free(&ch);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1538,6 +1635,7 @@ int main(void)
 	test_option_parse();
 	test_end_to_end();
 	test_disable_and_eof();
+	test_sim_tick_waits_for_calls();
 
 	rmdir(tmpdir);
 	return check_done();
