@@ -225,6 +225,7 @@ void fee_ctl_obs_init(struct fee_ctl_obs *o)
 	    .pnl_class = PNL_BREAK_EVEN,
 	    .time_intensity = -1,
 	    .prior_hint_ppm = -1,
+	    .anchor_target_ppm = -1,
 	};
 }
 
@@ -1134,6 +1135,32 @@ static void fire_sale(struct run *r)
 
 /* ---- THOMPSON + AIMD ---- */
 
+/* The operator's fee anchor: the sample moved toward the target by
+ * w = base_weight x confidence. Only the sample: what follows in the step
+ * (AIMD, profit adjustment, damping) and the later steps still apply, so
+ * an anchor can pull the fee but never past the floor, the ceiling or a
+ * cycle's damping limit. Draws nothing from the rng, so an anchor does not
+ * shift any later random draw. */
+static double anchor_blend(struct run *r, struct fee_ctl_step_rec *s,
+			   double sample)
+{
+	const struct fee_ctl_obs *o = r->o;
+	double w, blended;
+
+	if (o->anchor_target_ppm < 0 || r->now >= o->anchor_expires_sec)
+		return sample;
+	w = o->anchor_base_weight * o->anchor_confidence;
+	blended = w * (double)o->anchor_target_ppm + (1 - w) * sample;
+	num(s, "anchor_target_ppm", (double)o->anchor_target_ppm);
+	num(s, "anchor_confidence", o->anchor_confidence);
+	num(s, "anchor_base_weight", o->anchor_base_weight);
+	num(s, "anchor_weight", w);
+	num(s, "anchor_expires_sec", (double)o->anchor_expires_sec);
+	num(s, "sampled_ppm", sample);
+	num(s, "anchored_ppm", blended);
+	return blended;
+}
+
 static void thompson(struct run *r)
 {
 	const struct fee_ctl_params *p = r->p;
@@ -1141,7 +1168,7 @@ static void thompson(struct run *r)
 	struct fee_ctl_state *st = r->st;
 	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_THOMPSON);
 	struct fee_ctl_posterior post, cpost;
-	double mod, mu, sd, z, sample, adj, lim, offset = 0, cap;
+	double mod, mu, sd, z, sample, blended, adj, lim, offset = 0, cap;
 	bool to_floor;
 	size_t ci;
 	int64_t fee;
@@ -1192,7 +1219,8 @@ static void thompson(struct run *r)
 	}
 	z = rng_normal(r->rng);
 	sample = mu + sd * z;
-	fee = clampi(to_ppm(sample + 0.5), r->floor, r->ceiling);
+	blended = anchor_blend(r, s, sample);
+	fee = clampi(to_ppm(blended + 0.5), r->floor, r->ceiling);
 	num(s, "posterior_mean_ppm", post.mean_ppm);
 	num(s, "posterior_std_ppm", post.std_ppm);
 	num(s, "n_obs", post.n_obs);
@@ -1499,6 +1527,13 @@ static const char *validate(const struct fee_ctl_params *p,
 	    !isfinite(o->mempool_ma_satvb) || !isfinite(o->htlc_util) ||
 	    isnan(o->time_intensity))
 		return "fee_ctl: non-finite observation";
+	/* The RPC refuses these; a row that slipped through must not turn
+	 * into a fee outside what the operator could have asked for. */
+	if (o->anchor_target_ppm >= 0 &&
+	    (o->anchor_target_ppm > p->abs_max_fee_ppm ||
+	     !(o->anchor_confidence >= 0 && o->anchor_confidence <= 1) ||
+	     !(o->anchor_base_weight >= 0 && o->anchor_base_weight <= 1)))
+		return "fee_ctl: invalid fee anchor";
 	if (st->version > FEE_CTL_STATE_VERSION)
 		return "fee_ctl: state from a newer version";
 	if (st->n_obs > FEE_CTL_MAX_OBS || st->obs_head >= FEE_CTL_MAX_OBS)

@@ -34,7 +34,8 @@
  *               cancelled by the momentum guard (recovering channels).
  *   THOMPSON    sample the fee from the channel's Gaussian posterior over
  *               the revenue-maximising fee, shifted by the balance/time
- *               context's bounded offset; AIMD multiplier while
+ *               context's bounded offset; blended toward the operator's
+ *               fee anchor while one is active; AIMD multiplier while
  *               defending; profitability adjustment; per-cycle damping.
  *   COLD_START  fewer than 5 forwards ever: fee <= floor + 50 and the
  *               ceiling <= max(100, floor + 50).
@@ -278,11 +279,23 @@ struct fee_ctl_obs {
 	double time_intensity;	  /* 0..1 of the hourly profile; < 0: unknown */
 	bool regime_change;	  /* Kalman (engine/kalman.h) */
 	int64_t prior_hint_ppm;	  /* gossip prior for a fresh state; -1 */
+
+	/* The operator's fee anchor (revenue-fee-anchor). While
+	 * now < anchor_expires_sec the THOMPSON sample is blended toward
+	 * the target: w = anchor_base_weight x anchor_confidence,
+	 * fee = w x target + (1 - w) x sample. Nothing else changes: a
+	 * policy, the external hold, congestion, probe and fire sale still
+	 * pre-empt it, and AIMD, the profit adjustment, damping, cold start,
+	 * scarcity and [floor, ceiling] still apply to the blended fee. */
+	int64_t anchor_target_ppm; /* -1: no anchor; else 0..abs_max */
+	double anchor_confidence;  /* 0..1 */
+	double anchor_base_weight; /* 0..1 */
+	uint64_t anchor_expires_sec;
 };
 
 /* Fill @o with neutral values: unknown reputation/uptime/hold/time, no
- * mempool sample, no target, opener unknown, prior hint -1. The caller
- * then sets what it knows. */
+ * mempool sample, no target, no anchor, opener unknown, prior hint -1.
+ * The caller then sets what it knows. */
 void fee_ctl_obs_init(struct fee_ctl_obs *o);
 
 #define FEE_CTL_MAX_OBS 500
@@ -436,7 +449,7 @@ enum fee_ctl_step_id {
 /* "policy", "external", "bounds", ... (lower-case step names). */
 const char *fee_ctl_step_name(enum fee_ctl_step_id s);
 
-#define FEE_CTL_MAX_NUMS 24
+#define FEE_CTL_MAX_NUMS 32
 
 struct fee_ctl_num {
 	const char *name; /* static string */

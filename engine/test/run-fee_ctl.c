@@ -1851,6 +1851,362 @@ static void test_splice_and_errors(void)
 	      "passive leaves a fresh state unseeded");
 }
 
+/* ---- the operator's fee anchor ---- */
+
+/* An anchor active until an hour from now. */
+static void anchor(struct fee_ctl_obs *o, int64_t target, double confidence,
+		   double base_weight)
+{
+	o->anchor_target_ppm = target;
+	o->anchor_confidence = confidence;
+	o->anchor_base_weight = base_weight;
+	o->anchor_expires_sec = NOW + HOUR;
+}
+
+/* The baseline with a spread posterior (the sample really is random) and
+ * no damping, so the Thompson step's fee is the rounded, clamped sample. */
+static void anchor_base(struct fee_ctl_params *p, struct fee_ctl_state *st,
+			struct fee_ctl_obs *o)
+{
+	base(p, st, o);
+	st->prior_std_ppm = 100;
+	p->damp_ratio = 1000;
+}
+
+static int64_t thompson_fee(const struct fee_ctl_decision *d)
+{
+	return d->steps[FEE_STEP_THOMPSON].fee_out_ppm;
+}
+
+static void test_anchor_hand_computed(void)
+{
+	struct fee_ctl_params p;
+	struct fee_ctl_state st;
+	struct fee_ctl_obs o;
+	struct fee_ctl_decision d;
+	struct rng r;
+
+	/* Sample exactly 200 (prior std 0); anchor 1000 ppm, confidence
+	 * 0.8, base weight 0.7: w = 0.56, fee = 0.56 x 1000 + 0.44 x 200 =
+	 * 648. Damping off, so nothing else moves it. */
+	base(&p, &st, &o);
+	p.damp_ratio = 1000;
+	anchor(&o, 1000, 0.8, 0.7);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK_EQ_INT(thompson_fee(&d), 648, "anchor: 0.56 x 1000 + 0.44 x 200");
+	CHECK(d.action == FEE_CTL_SET && d.fee_ppm == 648 &&
+		  d.decided_by == FEE_STEP_THOMPSON,
+	      "anchor: the blended fee is set (%s %lld by %s)",
+	      fee_ctl_action_name(d.action), (long long)d.fee_ppm,
+	      fee_ctl_step_name(d.decided_by));
+	CHECK(near(fee_ctl_step_num(&d, FEE_STEP_THOMPSON, "anchor_weight"),
+		   0.56, 1e-12) &&
+		  fee_ctl_step_num(&d, FEE_STEP_THOMPSON,
+				   "anchor_target_ppm") == 1000 &&
+		  fee_ctl_step_num(&d, FEE_STEP_THOMPSON, "sampled_ppm") ==
+		      200 &&
+		  near(fee_ctl_step_num(&d, FEE_STEP_THOMPSON, "anchored_ppm"),
+		       648, 1e-9) &&
+		  fee_ctl_step_num(&d, FEE_STEP_THOMPSON,
+				   "anchor_confidence") == 0.8 &&
+		  fee_ctl_step_num(&d, FEE_STEP_THOMPSON,
+				   "anchor_base_weight") == 0.7 &&
+		  fee_ctl_step_num(&d, FEE_STEP_THOMPSON,
+				   "anchor_expires_sec") == NOW + HOUR,
+	      "anchor: the Thompson step records target, weights, sample and "
+	      "blend");
+
+	/* With the default damping the fee only moves a cycle's worth
+	 * (max(25 % of 200, 25) = 50) toward the target. */
+	base(&p, &st, &o);
+	anchor(&o, 1000, 0.8, 0.7);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK_EQ_INT(d.fee_ppm, 250, "anchor: damping still limits a cycle");
+	/* Target below the floor (21): full weight pulls to the floor, not
+	 * under it. */
+	base(&p, &st, &o);
+	p.damp_ratio = 1000;
+	anchor(&o, 0, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK_EQ_INT(d.fee_ppm, 21, "anchor at 0 ppm: the floor still wins");
+}
+
+/* With a random sample: the blend is exactly round(w x target + (1 - w) x
+ * sample) of the sample the same seed draws without an anchor, and the
+ * anchor leaves the rng where it would have been. */
+static void test_anchor_blend_property(void)
+{
+	static const struct {
+		int64_t target;
+		double conf, bw;
+	} a[] = {{1000, 1.0, 0.7}, {50, 0.5, 0.9}, {300, 0.25, 1.0},
+		 {4000, 1.0, 0.3}};
+	int bad = 0, n = 0, moved = 0;
+
+	for (size_t k = 0; k < sizeof(a) / sizeof(a[0]); k++)
+		for (uint64_t seed = 1; seed <= 200; seed++) {
+			struct fee_ctl_params p;
+			struct fee_ctl_state s0, s1;
+			struct fee_ctl_obs o;
+			struct fee_ctl_decision d0, d1;
+			struct rng r0, r1;
+			double sample, w = a[k].bw * a[k].conf, want_d;
+			int64_t want;
+
+			anchor_base(&p, &s0, &o);
+			memcpy(&s1, &s0, sizeof(s1));
+			rng_seed(&r0, seed);
+			rng_seed(&r1, seed);
+			step(&p, &s0, &o, NOW, &r0, &d0);
+			anchor(&o, a[k].target, a[k].conf, a[k].bw);
+			step(&p, &s1, &o, NOW, &r1, &d1);
+			sample = fee_ctl_step_num(&d0, FEE_STEP_THOMPSON,
+						  "sample_ppm");
+			want_d = w * (double)a[k].target + (1 - w) * sample;
+			want = want_d + 0.5 > 0 ? (int64_t)(want_d + 0.5) : 0;
+			if (want < d1.floor_ppm)
+				want = d1.floor_ppm;
+			if (want > d1.ceiling_ppm)
+				want = d1.ceiling_ppm;
+			n++;
+			if (thompson_fee(&d1) != want ||
+			    fee_ctl_step_num(&d1, FEE_STEP_THOMPSON,
+					     "sampled_ppm") != sample ||
+			    rng_u64(&r0) != rng_u64(&r1)) {
+				if (bad++ < 5)
+					printf("# target %lld w %g seed %llu: "
+					       "sample %g -> %lld, want "
+					       "%lld\n",
+					       (long long)a[k].target, w,
+					       (unsigned long long)seed,
+					       sample,
+					       (long long)thompson_fee(&d1),
+					       (long long)want);
+			}
+			/* Never farther from the target than without. */
+			if (llabs(thompson_fee(&d1) - a[k].target) >
+			    llabs(thompson_fee(&d0) - a[k].target))
+				bad++;
+			if (thompson_fee(&d1) != thompson_fee(&d0))
+				moved++;
+		}
+	CHECK(bad == 0 && moved > n / 2,
+	      "anchor: %d seeded samples blended exactly and pulled toward "
+	      "the target (%d bad, %d moved)",
+	      n, bad, moved);
+}
+
+/* Cases where the anchor must change nothing at all: the same seed gives
+ * the same decision and state as without an anchor. */
+static void test_anchor_no_effect(void)
+{
+	static const struct {
+		const char *name;
+		double conf, bw;
+		uint64_t expires; /* relative to NOW */
+	} c[] = {
+	    {"confidence 0", 0, 0.7, HOUR},
+	    {"base weight 0", 1, 0, HOUR},
+	    {"expired at now", 1, 1, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct fee_ctl_params p;
+		struct fee_ctl_state s0, s1;
+		struct fee_ctl_obs o;
+		struct fee_ctl_decision d0, d1;
+		struct rng r0, r1;
+
+		anchor_base(&p, &s0, &o);
+		memcpy(&s1, &s0, sizeof(s1));
+		rng_seed(&r0, 7);
+		rng_seed(&r1, 7);
+		step(&p, &s0, &o, NOW, &r0, &d0);
+		anchor(&o, 3000, c[i].conf, c[i].bw);
+		o.anchor_expires_sec = NOW + c[i].expires;
+		step(&p, &s1, &o, NOW, &r1, &d1);
+		CHECK(d1.fee_ppm == d0.fee_ppm &&
+			  thompson_fee(&d1) == thompson_fee(&d0) &&
+			  d1.action == d0.action &&
+			  memcmp(&s0, &s1, sizeof(s0)) == 0,
+		      "anchor with %s: fee %lld as without (%lld)", c[i].name,
+		      (long long)d1.fee_ppm, (long long)d0.fee_ppm);
+	}
+	{
+		/* An expired anchor is not even reported. */
+		struct fee_ctl_params p;
+		struct fee_ctl_state st;
+		struct fee_ctl_obs o;
+		struct fee_ctl_decision d;
+		struct rng r;
+
+		anchor_base(&p, &st, &o);
+		anchor(&o, 3000, 1, 1);
+		o.anchor_expires_sec = NOW - 1;
+		rng_seed(&r, 7);
+		step(&p, &st, &o, NOW, &r, &d);
+		CHECK(isnan(fee_ctl_step_num(&d, FEE_STEP_THOMPSON,
+					     "anchor_weight")),
+		      "expired anchor: no anchor numbers");
+	}
+}
+
+/* The priority order: an anchor only moves the Thompson sample. */
+static void test_anchor_priority(void)
+{
+	struct fee_ctl_params p;
+	struct fee_ctl_state st;
+	struct fee_ctl_obs o;
+	struct fee_ctl_decision d;
+	struct rng r;
+
+	base(&p, &st, &o);
+	o.policy.strategy = FEE_CTL_STATIC;
+	o.policy.fee_ppm_target = 333;
+	anchor(&o, 3000, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(d.fee_ppm == 333 && d.decided_by == FEE_STEP_POLICY &&
+		  !d.steps[FEE_STEP_THOMPSON].evaluated,
+	      "anchor: a static policy wins (%lld by %s)", (long long)d.fee_ppm,
+	      fee_ctl_step_name(d.decided_by));
+
+	base(&p, &st, &o);
+	o.policy.strategy = FEE_CTL_PASSIVE;
+	anchor(&o, 3000, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(d.action == FEE_CTL_NO_CHANGE && d.fee_ppm == 200,
+	      "anchor: a passive channel is left alone");
+
+	/* Far above the ceiling (5000), full weight, no damping: the
+	 * ceiling. */
+	base(&p, &st, &o);
+	p.damp_ratio = 1000;
+	anchor(&o, 90000, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(thompson_fee(&d) == 5000 && d.fee_ppm == 5000 &&
+		  d.ceiling_ppm == 5000,
+	      "anchor above the ceiling: the ceiling (%lld)",
+	      (long long)d.fee_ppm);
+
+	/* The operator's own fee is held: the anchor waits. */
+	base(&p, &st, &o);
+	st.external_adopted_sec = NOW - HOUR;
+	anchor(&o, 3000, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(d.decided_by == FEE_STEP_EXTERNAL && d.fee_ppm == 200,
+	      "anchor: the external hold still holds");
+
+	/* Congestion pre-empts Thompson. */
+	base(&p, &st, &o);
+	o.congested = true;
+	anchor(&o, 10, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(d.decided_by == FEE_STEP_CONGESTION && d.fee_ppm > 200,
+	      "anchor: congestion still raises (%lld)", (long long)d.fee_ppm);
+
+	/* Waiting for the window: no sample, so no anchor. */
+	base(&p, &st, &o);
+	st.last_update_sec = NOW - 600;
+	anchor(&o, 3000, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(d.fee_ppm == 200 && d.skip_reason &&
+		  !strcmp(d.skip_reason, "waiting_time") &&
+		  isnan(fee_ctl_step_num(&d, FEE_STEP_THOMPSON,
+					 "anchor_weight")),
+	      "anchor: a waiting window keeps the fee");
+
+	/* Scarcity still multiplies the blended fee (outbound 0.1 < 0.35:
+	 * 1 + 2 (1 - 0.1 / 0.35) = 2.43, capped by the ceiling). */
+	base(&p, &st, &o);
+	p.damp_ratio = 1000;
+	o.local_sat = 200000;
+	anchor(&o, 400, 1, 1);
+	rng_seed(&r, 1);
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(thompson_fee(&d) == 400 && d.fee_ppm > 400 &&
+		  d.decided_by == FEE_STEP_SCARCITY,
+	      "anchor: scarcity applies after it (%lld -> %lld)",
+	      (long long)thompson_fee(&d), (long long)d.fee_ppm);
+}
+
+static void test_anchor_invalid(void)
+{
+	static const struct {
+		const char *name;
+		int64_t target;
+		double conf, bw;
+	} c[] = {
+	    {"confidence 1.5", 100, 1.5, 0.7},
+	    {"negative base weight", 100, 1, -0.1},
+	    {"NaN confidence", 100, NAN, 0.7},
+	    {"target above the rail", 100001, 1, 0.7},
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct fee_ctl_params p;
+		struct fee_ctl_state st, before;
+		struct fee_ctl_obs o;
+		struct fee_ctl_decision d;
+		struct rng r;
+		const char *err;
+
+		base(&p, &st, &o);
+		anchor(&o, c[i].target, c[i].conf, c[i].bw);
+		memcpy(&before, &st, sizeof(before));
+		rng_seed(&r, 1);
+		err = fee_ctl_step(&p, &st, &o, NOW, &r, &d);
+		CHECK(err && !strcmp(err, "fee_ctl: invalid fee anchor") &&
+			  d.action == FEE_CTL_NO_CHANGE &&
+			  memcmp(&st, &before, sizeof(st)) == 0,
+		      "anchor with %s refused, state untouched (%s)",
+		      c[i].name, err ? err : "no error");
+	}
+}
+
+/* Random channels with random anchors: still inside the rails and, for a
+ * normal fee, inside [floor, ceiling]. */
+static void test_anchor_bounds_property(void)
+{
+	struct rng gen, ag;
+	int bad = 0, errors = 0, n = 5000;
+
+	rng_seed(&gen, 4242);
+	rng_seed(&ag, 77);
+	for (int i = 0; i < n; i++) {
+		struct fee_ctl_params p;
+		struct fee_ctl_state st;
+		struct fee_ctl_obs o;
+		struct fee_ctl_decision d;
+		struct rng r;
+
+		random_case(&gen, &p, &st, &o);
+		anchor(&o, (int64_t)rng_below(&ag, 100001), rng_unit(&ag),
+		       rng_unit(&ag));
+		rng_seed(&r, (uint64_t)i);
+		if (fee_ctl_step(&p, &st, &o, NOW, &r, &d)) {
+			errors++;
+			continue;
+		}
+		if (d.fee_ppm < 0 || d.fee_ppm > p.abs_max_fee_ppm ||
+		    (d.action == FEE_CTL_SET && d.cls == FEE_CLASS_NORMAL &&
+		     (d.fee_ppm < d.floor_ppm || d.fee_ppm > d.ceiling_ppm)))
+			bad++;
+	}
+	CHECK(errors == 0 && bad == 0,
+	      "anchor: %d random anchored channels inside rails and bounds "
+	      "(%d bad, %d errors)",
+	      n, bad, errors);
+}
+
 static void test_names(void)
 {
 	CHECK_EQ_STR(fee_ctl_step_name(FEE_STEP_FIRE_SALE), "fire_sale",
@@ -1893,6 +2249,12 @@ int main(void)
 	test_contexts();
 	test_serialisation();
 	test_splice_and_errors();
+	test_anchor_hand_computed();
+	test_anchor_blend_property();
+	test_anchor_no_effect();
+	test_anchor_priority();
+	test_anchor_invalid();
+	test_anchor_bounds_property();
 	test_names();
 	return check_done();
 }

@@ -52,6 +52,7 @@ static const char *const migrations[] = {
 	");",
 	revenue_migration_3_fees,
 	revenue_migration_4_accounting,
+	revenue_migration_5_fee_anchors,
 };
 
 struct store *revenue_db_open(const char *path, char **err)

@@ -10,6 +10,7 @@
 #include "common/u64map.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/accounting.h"
+#include "plugins/revenue-ops/anchor.h"
 #include "plugins/revenue-ops/clboss.h"
 #include "plugins/revenue-ops/cycles.h"
 #include "plugins/revenue-ops/flow_cycle.h"
@@ -168,6 +169,9 @@ bool fee_state_rekey(struct revenue *r, const char *old_scid,
 	    "DELETE FROM kalman_state WHERE channel_id = ?2 AND EXISTS "
 	    "(SELECT 1 FROM kalman_state WHERE channel_id = ?1)",
 	    "UPDATE kalman_state SET channel_id = ?2 WHERE channel_id = ?1",
+	    "DELETE FROM fee_anchors WHERE channel_id = ?2 AND EXISTS "
+	    "(SELECT 1 FROM fee_anchors WHERE channel_id = ?1)",
+	    "UPDATE fee_anchors SET channel_id = ?2 WHERE channel_id = ?1",
 	};
 	bool own = !store_in_transaction(r->db);
 
@@ -317,10 +321,30 @@ static char *why_text(const struct fee_ctl_decision *d)
 		    d->reason ? d->reason : "");
 }
 
+/* The operator's anchor, when the Thompson step blended one in. */
+static char *with_anchor(const struct fee_ctl_decision *d, char *why)
+{
+	double target =
+	    fee_ctl_step_num(d, FEE_STEP_THOMPSON, "anchor_target_ppm");
+	char *out;
+
+	if (!isfinite(target))
+		return why;
+	out = xfmt("%s; the sample %.0f ppm was pulled toward the fee anchor "
+		   "%.0f ppm (weight %g) to %.0f ppm",
+		   why,
+		   fee_ctl_step_num(d, FEE_STEP_THOMPSON, "sampled_ppm"),
+		   target,
+		   fee_ctl_step_num(d, FEE_STEP_THOMPSON, "anchor_weight"),
+		   fee_ctl_step_num(d, FEE_STEP_THOMPSON, "anchored_ppm"));
+	free(why);
+	return out;
+}
+
 json_t *fee_decision_json(const struct fee_ctl_decision *d)
 {
 	json_t *steps = json_array();
-	char *why = why_text(d);
+	char *why = with_anchor(d, why_text(d));
 	json_t *o;
 
 	for (size_t i = 0; i < FEE_STEP_NUM; i++) {
@@ -594,6 +618,15 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 	if (!congestion_measure(&j->p.congestion, &co, &cr)) {
 		o->congested = cr.congested;
 		o->htlc_util = cr.util;
+	}
+	/* The operator's anchor, if one is in force now (an expired row is
+	 * ignored here and deleted by the next write). */
+	{
+		struct fee_anchor a;
+		if (!fee_anchor_get(r->db, ci->scid, ci->channel_id, now, &a,
+				    &found, err))
+			return false;
+		fee_anchor_to_obs(found ? &a : NULL, o);
 	}
 	o->regime_change = false;
 	{
@@ -945,6 +978,13 @@ static void persist_all(struct fee_job *j)
 			goto rollback;
 		}
 		store_done(st);
+	}
+	/* Anchors are read as of now; an expired one is deleted here, on
+	 * the cycle's write, never by a read. */
+	{
+		uint64_t purged;
+		if (!fee_anchor_purge(r->db, j->now, &purged, &err))
+			goto rollback;
 	}
 	if (store_commit(r->db, &err)) {
 		cycle_finish(j, NULL);

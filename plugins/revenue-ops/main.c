@@ -7,6 +7,7 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/accounting.h"
+#include "plugins/revenue-ops/anchor.h"
 #include "plugins/revenue-ops/forwards.h"
 #include "plugins/revenue-ops/pipeline.h"
 #include "plugins/revenue-ops/reports.h"
@@ -104,6 +105,11 @@ static const struct plugin_method methods[] = {
 	{"revenue-fee-debug", json_revenue_fee_debug, "[channel_id]",
 	 "Every step of the fee decision for each channel, with its numbers "
 	 "and why the fee was chosen (read only)."},
+	{"revenue-fee-anchor", json_revenue_fee_anchor,
+	 "action [channel_id] [target_fee_ppm] [confidence] [base_weight] "
+	 "[ttl_hours] [reason]",
+	 "Fee anchors: set | get | list | clear | clear-all. An anchor pulls "
+	 "the controller's sampled fee toward a target for up to 7 days."},
 	{"revenue-policy", json_revenue_policy,
 	 "[action] [peer_id] [strategy] [rebalance] [fee_ppm] [tag] "
 	 "[fee_multiplier_min] [fee_multiplier_max] [expires_in_hours]",

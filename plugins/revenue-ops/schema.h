@@ -1,6 +1,6 @@
 /* The database schema, one migration per string (append-only: never edit
  * a migration that has shipped; add the next). Migrations 3 and 4 live
- * beside the code that owns their tables. */
+ * beside the code that owns their tables; 5 beside 3. */
 #ifndef HIVE_REVENUE_OPS_SCHEMA_H
 #define HIVE_REVENUE_OPS_SCHEMA_H
 
@@ -8,10 +8,12 @@
 extern const char revenue_migration_3_fees[];
 /* 4: accounting: costs, closures, snapshots (accounting.c). */
 extern const char revenue_migration_4_accounting[];
+/* 5: the operator's fee anchors (anchor.c, schema_fees.c). */
+extern const char revenue_migration_5_fee_anchors[];
 
-/* The operational per-channel tables of migration 3 and the column that
- * holds the channel's scid: what `revenue-cleanup-closed` removes once a
- * channel is archived. Accounting tables are never in it. */
+/* The operational per-channel tables (migrations 3 and 5) and the column
+ * that holds the channel's scid: what `revenue-cleanup-closed` removes
+ * once a channel is archived. Accounting tables are never in it. */
 struct revenue_channel_table {
 	const char *table, *column;
 };

@@ -1,8 +1,9 @@
 /* Migration 3: tables of the flow analysis, the fee controller and the
  * per-peer policies (flow_cycle.c, fee_cycle.c, policy.c, peers.c,
- * clboss.c). Channels are keyed by short_channel_id (the reference's
- * `channel_id` column name); the 64-hex channel id is kept beside it so
- * learned state follows a channel through a splice, whose scid changes. */
+ * clboss.c); migration 5: the operator's fee anchors (anchor.c). Channels
+ * are keyed by short_channel_id (the reference's `channel_id` column
+ * name); the 64-hex channel id is kept beside it so learned state follows
+ * a channel through a splice, whose scid changes. */
 #include "plugins/revenue-ops/schema.h"
 
 const char revenue_migration_3_fees[] =
@@ -149,10 +150,34 @@ const char revenue_migration_3_fees[] =
 	"  PRIMARY KEY (peer_id, tag)"
 	");";
 
+/* Migration 5: the operator's fee anchors (revenue-fee-anchor, anchor.c):
+ * at most one per channel, keyed by scid with the 64-hex channel id beside
+ * it (a splice keeps the anchor, as it keeps fee_state). An anchor is
+ * active while expires_at > now; expired rows are ignored by every read
+ * and deleted by the next write (an anchor write or a fee cycle). The
+ * CHECKs are the RPC's own limits, so no row can reach the controller
+ * that the RPC would have refused. */
+const char revenue_migration_5_fee_anchors[] =
+	"CREATE TABLE fee_anchors ("
+	"  channel_id TEXT PRIMARY KEY,"
+	"  full_channel_id TEXT,"
+	"  peer_id TEXT,"
+	"  target_fee_ppm INTEGER NOT NULL"
+	"    CHECK (target_fee_ppm BETWEEN 0 AND 100000),"
+	"  confidence REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),"
+	"  base_weight REAL NOT NULL CHECK (base_weight BETWEEN 0 AND 1),"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX fee_anchors_cid ON fee_anchors (full_channel_id);"
+	"CREATE INDEX fee_anchors_expiry ON fee_anchors (expires_at);";
+
 const struct revenue_channel_table revenue_channel_tables[] = {
 	{"channel_states", "channel_id"},
 	{"kalman_state", "channel_id"},
 	{"fee_state", "channel_id"},
+	{"fee_anchors", "channel_id"},
 };
 const unsigned revenue_num_channel_tables =
 	sizeof(revenue_channel_tables) / sizeof(revenue_channel_tables[0]);
