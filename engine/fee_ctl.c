@@ -28,6 +28,7 @@
  *    The reference's per-context means shrink their std to 10 ppm within
  *    a hundred updates and stop exploring, and fragment the evidence. */
 #include "engine/fee_ctl.h"
+#include "engine/market.h"
 #include "engine/num.h"
 #include <math.h>
 #include <string.h>
@@ -1230,6 +1231,9 @@ static void thompson(struct run *r)
 	num(s, "explore_mult", mod);
 	num(s, "sample_mean_ppm", mu);
 	num(s, "sample_std_ppm", sd);
+	/* Where the channel's learning started (a chosen live fee, the
+	 * neighbour median, or the default). */
+	num(s, "prior_mean_ppm", st->prior_mean_ppm);
 	num(s, "z", z);
 	num(s, "sample_ppm", sample);
 
@@ -1584,14 +1588,25 @@ const char *fee_ctl_step(const struct fee_ctl_params *p,
 		d->skip_reason = "error";
 		return err;
 	}
-	/* A fresh row is seeded from the evidence (defect 14). Passive
-	 * channels are never touched, not even to seed. */
-	if (st->version == 0 && strat != FEE_CTL_PASSIVE)
-		fee_ctl_state_init(p, st,
-				   obs->prior_hint_ppm >= 0
-				       ? obs->prior_hint_ppm
-				   : obs->chain_fee_ppm > 0 ? obs->chain_fee_ppm
-							    : -1);
+	/* A fresh row is seeded from the evidence (defect 14): the hint
+	 * (the neighbours' fee), else the live fee unless it is Core
+	 * Lightning's stock pair, which nobody chose. Passive channels are
+	 * never touched, not even to seed. */
+	if (st->version == 0 && strat != FEE_CTL_PASSIVE) {
+		int64_t prior = -1;
+		d->seed_from = "default";
+		if (obs->prior_hint_ppm >= 0) {
+			prior = obs->prior_hint_ppm;
+			d->seed_from = "neighbour_median";
+		} else if (obs->chain_fee_ppm > 0 &&
+			   !market_is_stock_fee((uint64_t)obs->chain_base_msat,
+						(uint64_t)obs->chain_fee_ppm)) {
+			prior = obs->chain_fee_ppm;
+			d->seed_from = "live_fee";
+		}
+		fee_ctl_state_init(p, st, prior);
+		d->seed_prior_ppm = st->prior_mean_ppm;
+	}
 
 	old_class = st->last_class;
 	r.current = obs->chain_fee_ppm;

@@ -278,7 +278,7 @@ struct fee_ctl_obs {
 	/* Learning context. */
 	double time_intensity;	  /* 0..1 of the hourly profile; < 0: unknown */
 	bool regime_change;	  /* Kalman (engine/kalman.h) */
-	int64_t prior_hint_ppm;	  /* gossip prior for a fresh state; -1 */
+	int64_t prior_hint_ppm;	  /* neighbour median for a fresh state; -1 */
 
 	/* The operator's fee anchor (revenue-fee-anchor). While
 	 * now < anchor_expires_sec the THOMPSON sample is blended toward
@@ -397,7 +397,9 @@ struct fee_ctl_state {
  * neighbours' fee or the channel's current fee), so the first cycles
  * sample around the evidence instead of a fixed default (defect 14);
  * otherwise params.prior_mean_ppm. fee_ctl_step() does this itself for a
- * zeroed state (version 0), from obs.prior_hint_ppm or the live fee. */
+ * zeroed state (version 0), from obs.prior_hint_ppm, else the live fee
+ * unless that is Core Lightning's stock 1000 msat + 10 ppm
+ * (engine/market.h), else the default. */
 void fee_ctl_state_init(const struct fee_ctl_params *p,
 			struct fee_ctl_state *st, int64_t prior_fee_ppm);
 
@@ -498,6 +500,11 @@ struct fee_ctl_decision {
 				  * aimd_idle; NULL if not reached */
 	bool observation_recorded;
 	struct fee_ctl_obs_rec observation; /* when recorded */
+	/* When this decision created the channel's state: the prior mean it
+	 * starts learning from, and why ("neighbour_median", "live_fee" or
+	 * "default"); seed_from NULL otherwise. */
+	const char *seed_from;
+	double seed_prior_ppm;
 	struct fee_ctl_step_rec steps[FEE_STEP_NUM];
 };
 

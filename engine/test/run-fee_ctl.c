@@ -1386,6 +1386,29 @@ static void test_defect14_seeded_prior(void)
 	CHECK_EQ_INT(far, 0, "defect 14: no first cycle leaves 50 +- 25");
 	fee_ctl_state_init(&p, &st, -1);
 	CHECK(st.prior_mean_ppm == 200, "without evidence the default prior");
+
+	/* Core Lightning's stock 1000 msat + 10 ppm on a new channel is
+	 * not evidence: the neighbour median seeds it, else the default. */
+	memset(&st, 0, sizeof(st));
+	o.chain_fee_ppm = 10;
+	o.chain_base_msat = 1000;
+	o.prior_hint_ppm = -1;
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(st.prior_mean_ppm == 200,
+	      "stock fee pair, no neighbours: the default prior (%g)",
+	      st.prior_mean_ppm);
+	memset(&st, 0, sizeof(st));
+	o.prior_hint_ppm = 450;
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(st.prior_mean_ppm == 450,
+	      "stock fee pair: the neighbour median (%g)", st.prior_mean_ppm);
+	memset(&st, 0, sizeof(st));
+	o.chain_base_msat = 0;
+	o.prior_hint_ppm = -1;
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(st.prior_mean_ppm == 10,
+	      "10 ppm with base 0 was chosen: the live fee (%g)",
+	      st.prior_mean_ppm);
 }
 
 /* Defect 15: the 101 -> 2612 ppm runaway; bounded congestion episodes and

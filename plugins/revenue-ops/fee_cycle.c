@@ -16,6 +16,7 @@
 #include "plugins/revenue-ops/flow_cycle.h"
 #include "plugins/revenue-ops/forwards.h"
 #include "plugins/revenue-ops/gather.h"
+#include "plugins/revenue-ops/neighbours.h"
 #include "plugins/revenue-ops/peers.h"
 #include "plugins/revenue-ops/pipeline.h"
 #include "plugins/revenue-ops/policy.h"
@@ -384,16 +385,16 @@ json_t *fee_decision_json(const struct fee_ctl_decision *d)
 		      "aimd_event", d->aimd_event, "observation_recorded",
 		      d->observation_recorded, "steps", steps, "why", why);
 	free(why);
+	if (d->seed_from)
+		json_object_set_new(o, "seeded",
+				    json_pack("{s:f,s:s}", "prior_mean_ppm",
+					      d->seed_prior_ppm, "from",
+					      d->seed_from));
 	return o;
 }
 
 /* ---- the per-channel observation ---- */
 
-/* Integration point for the accounting side: the channel's profitability
- * class, ROI and marginal ROI, and its 30-day rebalance costs. Until the
- * accounting module provides them the controller runs without P&L input
- * (no profitability shield, adjustment or fire sale), which is the
- * engine's documented "unknown" case. */
 /* The channel's profitability class, ROI and recent rebalance costs, from
  * the accounting (costs, lifetime and 30-day revenue) plus what only the
  * fee state knows (probes, posterior variance). A channel the accounting
@@ -474,6 +475,12 @@ struct fee_job {
 	size_t *peer_first, *peer_next;
 	struct u64map *since_update; /* scid key -> uint64_t (seconds) */
 	uint64_t *since_update_sec;
+	/* Fee priors of new channels (neighbours.h), and where the gathered
+	 * view goes once they are known. */
+	struct neighbour_priors *np;
+	void (*priced)(struct revenue *r, struct node_view *v,
+		       const char *err, void *arg);
+	struct node_view *pending_v;
 	size_t next_send, inflight;
 	bool live;
 	bool in_send, send_again, finished;
@@ -557,6 +564,7 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 		: now;
 	o->chain_fee_ppm = ci->fee_ppm;
 	o->chain_base_msat = (int64_t)ci->fee_base_msat;
+	o->prior_hint_ppm = neighbours_prior(j->np, ci->peer_id);
 
 	*pol = policy_find(j->pols, j->npols, ci->peer_id);
 	if (*pol)
@@ -712,8 +720,51 @@ static void job_free(struct fee_job *j)
 	u64map_free(j->since_update);
 	free(j->since_update_sec);
 	policy_array_free(j->pols, j->npols);
+	neighbours_free(j->np);
 	node_view_free(j->v);
 	free(j);
+}
+
+static void got_priors(struct revenue *r, struct neighbour_priors *np,
+		       const char *err, void *arg)
+{
+	struct fee_job *j = arg;
+	struct node_view *v = j->pending_v;
+
+	j->pending_v = NULL;
+	j->np = np;
+	if (err) {
+		node_view_free(v);
+		j->priced(r, NULL, err, j);
+		return;
+	}
+	j->priced(r, v, NULL, j);
+}
+
+/* Gather the node, then the neighbours' fees its new channels need, then
+ * call j->priced with the view. */
+static void gathered(struct revenue *r, struct node_view *v, const char *err,
+		     void *arg)
+{
+	struct fee_job *j = arg;
+
+	if (err || !r->db) {
+		j->priced(r, v, err ? err : "database closed", j);
+		return;
+	}
+	j->pending_v = v;
+	neighbours_fetch(r, j->cmd ? command_id(j->cmd) : NULL, v,
+			 clock_wall_sec(plugin_clock(r->plugin)), got_priors,
+			 j);
+}
+
+static void gather_priced(struct fee_job *j,
+			  void (*priced)(struct revenue *r,
+					 struct node_view *v, const char *err,
+					 void *arg))
+{
+	j->priced = priced;
+	gather_node(j->r, j->cmd ? command_id(j->cmd) : NULL, gathered, j);
 }
 
 /* Mempool sample: the opening feerate in sat/vB, and the 24 h moving
@@ -1363,8 +1414,9 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 
 static void fee_synced(struct revenue *r, bool ok, void *arg)
 {
+	(void)r;
 	(void)ok;
-	gather_node(r, NULL, fee_gathered, arg);
+	gather_priced(arg, fee_gathered);
 }
 
 void fee_cycle_run(struct revenue *r, struct cycle *c)
@@ -1632,5 +1684,5 @@ void fee_debug_start(struct revenue *r, struct command *cmd,
 		snprintf(j->only, sizeof(j->only), "%s", only_scid);
 	/* Read-only: no forward sync (that writes the store); the store is
 	 * at most one notification behind. */
-	gather_node(r, command_id(cmd), debug_gathered, j);
+	gather_priced(j, debug_gathered);
 }
