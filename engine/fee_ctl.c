@@ -1175,6 +1175,9 @@ static void thompson(struct run *r)
 	int64_t fee;
 
 	r->d->aimd_event = aimd_update(r);
+	/* The time context's input (engine/temporal.h; -1: unknown, read
+	 * as the normal bucket), for the operator beside "context". */
+	num(s, "time_intensity", o->time_intensity);
 	num(s, "aimd_modifier", st->aimd_modifier);
 	num(s, "aimd_active", st->aimd_active);
 	num(s, "aimd_failures", st->aimd_failures);

@@ -276,7 +276,9 @@ struct fee_ctl_obs {
 	uint32_t rebalance_samples_30d;
 
 	/* Learning context. */
-	double time_intensity;	  /* 0..1 of the hourly profile; < 0: unknown */
+	double time_intensity;	  /* 0..1: this UTC hour in the channel's
+				   * temporal profile (engine/temporal.h);
+				   * < 0: unknown (the normal bucket) */
 	bool regime_change;	  /* Kalman (engine/kalman.h) */
 	int64_t prior_hint_ppm;	  /* neighbour median for a fresh state; -1 */
 

@@ -1227,6 +1227,11 @@ static void test_defect10_context_churn(void)
 	o.time_intensity = 0.1;
 	st.prior_mean_ppm = 238;
 	step(&p, &st, &o, NOW + HOUR, &r, &d);
+	CHECK(fee_ctl_step_num(&d, FEE_STEP_THOMPSON, "time_intensity") ==
+			  0.1 &&
+		  fee_ctl_step_num(&d, FEE_STEP_THOMPSON, "context") ==
+			  (double)fee_ctl_context_index(0.5, 0.1),
+	      "the thompson step shows the time intensity and its context");
 	CHECK(fee_ctl_step_num(&d, FEE_STEP_THOMPSON, "context") !=
 			  (double)fee_ctl_context_index(0.5, 0.9) &&
 		  d.decided_by == FEE_STEP_HYSTERESIS &&
