@@ -53,6 +53,11 @@ static const char *const migrations[] = {
 	revenue_migration_3_fees,
 	revenue_migration_4_accounting,
 	revenue_migration_5_fee_anchors,
+	/* 6: each channel's temporal profile (engine/temporal.h), written
+	 * by the flow cycle as JSON (flow_temporal_json, with computed_at);
+	 * NULL while the channel has no forwards in the profile's window.
+	 * The fee cycle reads it for the controller's time context. */
+	"ALTER TABLE channel_states ADD COLUMN temporal_profile_json TEXT;",
 };
 
 struct store *revenue_db_open(const char *path, char **err)

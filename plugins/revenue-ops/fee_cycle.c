@@ -450,6 +450,7 @@ struct fee_item {
 	bool clboss_blocked; /* could not unmanage: left alone */
 	bool sent_ok;
 	int64_t actual_fee; /* from setchannel's reply; -1 unknown */
+	double time_intensity; /* the THOMPSON step's; NaN: not reached */
 	char *error;
 };
 
@@ -504,16 +505,27 @@ enum fee_win {
 	FEE_W_SINCE_UPDATE = FEE_NWIN, /* the per-channel window */
 };
 
+/* The flow cycle's view of a channel: class, window sums and, once it
+ * has graduated, its temporal profile (*has_profile false otherwise, or
+ * when the stored profile does not parse: the time context is then
+ * unknown, as before profiles existed). SQLite's JSON functions pick out
+ * the graduated profiles without converting a number, so only those pay
+ * for a full parse (on a big node most channels never graduate). */
 static bool channel_flow(struct revenue *r, const char *scid,
 			 enum flow_class *cls, uint64_t *in_sat,
-			 uint64_t *out_sat, bool *found, char **err)
+			 uint64_t *out_sat, struct temporal_profile *profile,
+			 bool *has_profile, bool *found, char **err)
 {
 	sqlite3_stmt *st = store_stmt(
 	    r->db,
-	    "SELECT state, sats_in, sats_out FROM channel_states WHERE "
-	    "channel_id = ?1",
+	    "SELECT state, sats_in, sats_out, CASE WHEN NOT "
+	    "json_valid(temporal_profile_json) THEN NULL WHEN "
+	    "json_extract(temporal_profile_json, '$.graduated') THEN "
+	    "temporal_profile_json END FROM channel_states WHERE channel_id "
+	    "= ?1",
 	    err);
 	*found = false;
+	*has_profile = false;
 	*cls = FLOW_UNKNOWN;
 	if (!st)
 		return false;
@@ -525,6 +537,8 @@ static bool channel_flow(struct revenue *r, const char *scid,
 				*cls = (enum flow_class)c;
 		*in_sat = (uint64_t)sqlite3_column_int64(st, 1);
 		*out_sat = (uint64_t)sqlite3_column_int64(st, 2);
+		*has_profile = flow_temporal_parse(
+		    (const char *)sqlite3_column_text(st, 3), profile);
 		*found = true;
 	}
 	store_done(st);
@@ -549,7 +563,8 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 	const char *scids[64];
 	size_t nscids = 0;
 	uint64_t nhold;
-	bool found;
+	struct temporal_profile tprof;
+	bool found, has_profile;
 
 	fee_ctl_obs_init(o);
 	o->capacity_sat = ci->capacity_msat / 1000;
@@ -571,8 +586,13 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 		policy_to_fee_ctl(*pol, &o->policy);
 
 	if (!channel_flow(r, ci->scid, &o->flow_class, &o->window_in_sat,
-			  &o->window_out_sat, &found, err))
+			  &o->window_out_sat, &tprof, &has_profile, &found,
+			  err))
 		return false;
+	/* The time context: how busy this UTC hour usually is for the
+	 * channel, once its profile has graduated (-1 before). */
+	if (has_profile)
+		o->time_intensity = temporal_intensity_at(&tprof, now);
 	if (!found) {
 		o->window_in_sat = cs->win[FEE_W_FLOW].in_msat / 1000;
 		o->window_out_sat = cs->win[FEE_W_FLOW].out_msat / 1000;
@@ -1206,6 +1226,7 @@ static void record_last(struct fee_job *j, const struct fee_item *it)
 	l.new_fee_ppm = it->new_fee;
 	l.floor_ppm = it->floor;
 	l.ceiling_ppm = it->ceiling;
+	l.time_intensity = it->decided ? it->time_intensity : NAN;
 	if (it->error)
 		snprintf(l.error, sizeof(l.error), "%s", it->error);
 	pipeline_set_fee_last(j->r, &l);
@@ -1361,6 +1382,8 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 		it->ceiling = d->ceiling_ppm;
 		it->new_fee = d->fee_ppm;
 		it->new_base = d->base_fee_msat;
+		it->time_intensity =
+		    fee_ctl_step_num(d, FEE_STEP_THOMPSON, "time_intensity");
 		if (!j->live) {
 			it->outcome = j->block;
 			if (d->action == FEE_CTL_SET)
@@ -1590,21 +1613,25 @@ static void debug_gathered(struct revenue *r, struct node_view *v,
 					    json_string(j->block));
 		json_object_set_new(o, "decision", fee_decision_json(d));
 		last = pipeline_fee_last(r, ci->scid);
-		if (last)
+		if (last) {
+			json_t *lc = json_pack(
+			    "{s:I,s:s,s:s,s:s,s:s?,s:s,s:I,s:I,s:s?}", "time",
+			    (json_int_t)last->time_sec, "action",
+			    fee_ctl_action_name(last->action), "decided_by",
+			    fee_ctl_step_name(last->decided_by), "reason",
+			    last->reason ? last->reason : "", "skip_reason",
+			    last->skip_reason, "outcome",
+			    last->outcome ? last->outcome : "", "old_fee_ppm",
+			    (json_int_t)last->old_fee_ppm, "new_fee_ppm",
+			    (json_int_t)last->new_fee_ppm, "error",
+			    last->error[0] ? last->error : NULL);
 			json_object_set_new(
-			    o, "last_cycle",
-			    json_pack(
-				"{s:I,s:s,s:s,s:s,s:s?,s:s,s:I,s:I,"
-				"s:s?}",
-				"time", (json_int_t)last->time_sec, "action",
-				fee_ctl_action_name(last->action), "decided_by",
-				fee_ctl_step_name(last->decided_by), "reason",
-				last->reason ? last->reason : "", "skip_reason",
-				last->skip_reason, "outcome",
-				last->outcome ? last->outcome : "",
-				"old_fee_ppm", (json_int_t)last->old_fee_ppm,
-				"new_fee_ppm", (json_int_t)last->new_fee_ppm,
-				"error", last->error[0] ? last->error : NULL));
+			    lc, "time_intensity",
+			    isfinite(last->time_intensity)
+				? json_real(last->time_intensity)
+				: json_null());
+			json_object_set_new(o, "last_cycle", lc);
+		}
 		json_object_set_new(o, "recent_fee_changes",
 				    fee_changes_recent(r, ci->scid, 5));
 		if (d->action != FEE_CTL_NO_CHANGE)

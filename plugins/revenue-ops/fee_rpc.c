@@ -18,6 +18,7 @@
 #include "plugins/revenue-ops/policy.h"
 #include "plugins/revenue-ops/revenue.h"
 #include "plugins/revenue-ops/rpc.h"
+#include <math.h>
 #include <string.h>
 
 #define SET_FEE_MAX_BASE_MSAT 1000000
@@ -113,6 +114,7 @@ static void setfee_record_last(struct setfee *s, const char *outcome)
 	l.outcome = outcome;
 	l.old_fee_ppm = s->ci->fee_ppm;
 	l.new_fee_ppm = s->fee;
+	l.time_intensity = NAN; /* set by hand: no Thompson step */
 	pipeline_set_fee_last(s->r, &l);
 }
 
@@ -701,16 +703,19 @@ static json_t *channel_states_json(struct revenue *r)
 	    "sats_out, capacity, updated_at, confidence, velocity, "
 	    "flow_multiplier, ema_decay, forward_count, kalman_flow_ratio, "
 	    "kalman_velocity, kalman_uncertainty, balance_position, role, "
-	    "is_congested FROM channel_states ORDER BY channel_id",
+	    "is_congested, temporal_profile_json FROM channel_states ORDER BY "
+	    "channel_id",
 	    &err);
+	uint64_t now = now_sec(r);
+
 	if (!st) {
 		free(err);
 		return arr;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(
-		    arr,
-		    json_pack(
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *tj = (const char *)sqlite3_column_text(st, 19);
+		struct temporal_profile tp;
+		json_t *row = json_pack(
 			"{s:s,s:s,s:s,s:f,s:I,s:I,s:I,s:I,s:f,s:f,"
 			"s:f,s:f,s:I,s:f,s:f,s:f,s:f,s:s,s:b}",
 			"channel_id", sqlite3_column_text(st, 0), "peer_id",
@@ -734,7 +739,22 @@ static json_t *channel_states_json(struct revenue *r)
 			sqlite3_column_text(st, 17)
 			    ? (const char *)sqlite3_column_text(st, 17)
 			    : "",
-			"is_congested", sqlite3_column_int(st, 18)));
+			"is_congested", sqlite3_column_int(st, 18));
+		json_t *temporal = NULL;
+
+		if (!row)
+			continue;
+		/* The stored profile as the fee cycle reads it, with the
+		 * time intensity it would use now. */
+		if (flow_temporal_parse(tj, &tp) &&
+		    (temporal = json_loads(tj, 0, NULL)) != NULL)
+			json_object_set_new(
+			    temporal, "intensity_now",
+			    json_real(temporal_intensity_at(&tp, now)));
+		json_object_set_new(row, "temporal",
+				    temporal ? temporal : json_null());
+		json_array_append_new(arr, row);
+	}
 	store_done(st);
 	return arr;
 }

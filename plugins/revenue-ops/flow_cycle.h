@@ -1,8 +1,9 @@
 /* The flow cycle (spec §4.2-§4.5, §5.3): reconcile forwards, gather the
  * node, classify every active channel (flow window, daily buckets, Kalman
- * filter, congestion), aggregate multi-channel peers, update peer
- * reputation, expire policies, then persist everything in one
- * transaction and prune old forwards and connection events.
+ * filter, congestion), learn each one's temporal profile (engine/
+ * temporal.h: when in the UTC day it routes), aggregate multi-channel
+ * peers, update peer reputation, expire policies, then persist everything
+ * in one transaction and prune old forwards and connection events.
  *
  * flow_compute() only reads, so revenue-analyze can show a fresh analysis
  * without changing any state (defect 38). */
@@ -11,6 +12,7 @@
 #include "engine/congestion.h"
 #include "engine/flow.h"
 #include "engine/kalman.h"
+#include "engine/temporal.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +48,7 @@ struct flow_chan {
 	struct congestion_result cong;
 	struct flow_lifetime life;
 	double z24; /* the Kalman measurement used */
+	struct temporal_profile temporal;
 };
 
 struct flow_peer {
@@ -74,8 +77,19 @@ void flow_run_free(struct flow_run *run);
 bool flow_persist(struct revenue *r, const struct flow_run *run, uint64_t now,
 		  char **err) __attribute__((warn_unused_result));
 
-/* The reference's FlowMetrics object for one channel (new reference). */
+/* The reference's FlowMetrics object for one channel, with its temporal
+ * profile as `temporal` (new reference). */
 json_t *flow_chan_json(const struct flow_chan *c, uint64_t now);
+
+/* A temporal profile as JSON (new reference): {graduated, days,
+ * forwards_per_day, hourly[24], peak_hours[], quiet_hours[], burstiness,
+ * diurnal_strength}; stored in channel_states.temporal_profile_json with
+ * computed_at added, shown with intensity_now added. */
+json_t *flow_temporal_json(const struct temporal_profile *p);
+/* Read a stored profile back (graduated and hourly[] are required, the
+ * rest is optional). False if @text is not one: the caller treats the
+ * channel as having no profile. */
+bool flow_temporal_parse(const char *text, struct temporal_profile *out);
 json_t *flow_peer_json(const struct flow_peer *p);
 
 /* cycles.h body of the "flow-analysis" cycle. */

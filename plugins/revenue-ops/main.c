@@ -90,7 +90,8 @@ static const struct plugin_method methods[] = {
 	 "Whether the fee controller may change fees, and how often that "
 	 "switch has flipped since start."},
 	{"revenue-analyze", json_revenue_analyze, "[channel_id]",
-	 "Flow analysis of one channel or all, computed now (read only)."},
+	 "Flow analysis of one channel or all, with each channel's hourly "
+	 "temporal profile, computed now (read only)."},
 	{"revenue-wake-all", json_revenue_wake_all, "",
 	 "Run the flow and fee cycles now and report what they decided."},
 	{"revenue-cycle", json_revenue_cycle, "[subsystem]",

@@ -58,6 +58,8 @@ struct fee_last {
 				  * no_change, error */
 	int64_t old_fee_ppm, new_fee_ppm;
 	int64_t floor_ppm, ceiling_ppm;
+	double time_intensity; /* the THOMPSON step's (-1: unknown); NaN:
+				* the step was not reached */
 	char error[160];
 };
 

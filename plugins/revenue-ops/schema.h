@@ -1,6 +1,7 @@
 /* The database schema, one migration per string (append-only: never edit
  * a migration that has shipped; add the next). Migrations 3 and 4 live
- * beside the code that owns their tables; 5 beside 3. */
+ * beside the code that owns their tables; 5 beside 3; 6 (one column) in
+ * db.c itself. */
 #ifndef HIVE_REVENUE_OPS_SCHEMA_H
 #define HIVE_REVENUE_OPS_SCHEMA_H
 

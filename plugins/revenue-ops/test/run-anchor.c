@@ -206,7 +206,7 @@ static void test_storage(void)
 	CHECK(r.db != NULL, "open :memory: (%s)", err ? err : "");
 	if (!r.db)
 		return;
-	CHECK_EQ_INT(store_schema_version(r.db), 5, "schema at migration 5");
+	CHECK_EQ_INT(store_schema_version(r.db), 6, "schema at migration 6");
 
 	a = make("800000x1x0", CID_A, 700, NOW + 3600);
 	b = make("800001x2x1", CID_B, 50, NOW - 1); /* already expired */
