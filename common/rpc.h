@@ -66,7 +66,9 @@ char *rpc_reply_errtext(const struct rpc_reply *r);
  * listforwards / listinvoices / listsendpays family, v23.11+).
  *
  * @page is called once per page with the borrowed @array_key array; return
- * false to stop early. @done is called once at the end with NULL on success
+ * false to stop early. The next page is already requested while @page
+ * handles a full one (its answer is dropped if @page stops). @done is
+ * called once at the end with NULL on success
  * (or the failing reply) and the next start index to resume from (one past
  * the highest `<index>_index` seen, or @start if none).
  *

@@ -580,6 +580,11 @@ struct pages {
 	size_t sizes[16];
 	uint64_t first[16], last[16];
 	int stop_after; /* return false after this many pages (0: never) */
+	/* Calls issued since rpc_paginate when page @issued_at_page is
+	 * handled (0: not measured). */
+	int issued_at_page;
+	uint64_t issued_before;
+	size_t issued_by_then;
 	bool done;
 	int done_calls;
 	uint64_t next_start;
@@ -606,6 +611,9 @@ static bool page_cb(struct rpc *rpc, const json_t *items, void *arg)
 			  : 0;
 	}
 	p->npages++;
+	if (p->issued_at_page && p->npages == p->issued_at_page)
+		p->issued_by_then =
+			(size_t)(rpc_calls_issued(rpc) - p->issued_before);
 	return !(p->stop_after && p->npages >= p->stop_after);
 }
 
@@ -638,6 +646,7 @@ static void paginate(struct loop *loop, struct rpc *rpc, uint64_t start,
 		     uint32_t limit, json_t *extra, struct pages *p)
 {
 	srv_reset_requests();
+	p->issued_before = rpc_calls_issued(rpc);
 	rpc_paginate(rpc, "cycle#1", "listforwards", "forwards", "created",
 		     start, limit, extra, page_cb, done_cb, p);
 	RUN_UNTIL(loop, p->done);
@@ -753,14 +762,25 @@ static void test_paginate(struct loop *loop)
 	      "no items: next_start stays 42 (%" PRIu64 ")", p.next_start);
 	srv.nindexes = 25;
 
-	/* Early stop: the page callback returns false. */
+	/* Early stop: the page callback returns false. Page 2 was already
+	 * asked for while page 1 was handled; its answer is dropped. */
 	memset(&p, 0, sizeof(p));
 	p.stop_after = 1;
 	paginate(loop, rpc, 0, 10, NULL, &p);
+	RUN_UNTIL(loop, rpc_in_flight(rpc) == 0);
 	CHECK(p.npages == 1 && p.done_calls == 1 && !p.error &&
-		      p.next_start == 11 && json_array_size(srv.seen) == 1,
-	      "early stop after page 1: next_start %" PRIu64 ", %zu requests",
+		      p.next_start == 11 && json_array_size(srv.seen) == 2,
+	      "early stop after page 1: next_start %" PRIu64 ", %zu requests "
+	      "(page 2 asked ahead, its answer dropped)",
 	      p.next_start, json_array_size(srv.seen));
+
+	/* Asking ahead: page 2 is requested before page 1's callback. */
+	memset(&p, 0, sizeof(p));
+	p.issued_at_page = 1;
+	paginate(loop, rpc, 0, 10, NULL, &p);
+	CHECK(p.issued_by_then == 2 && p.npages == 3,
+	      "page 2 requested before page 1 is handled (%zu calls by then)",
+	      p.issued_by_then);
 
 	/* An error on the second page: done with it, and where to resume. */
 	memset(&p, 0, sizeof(p));
