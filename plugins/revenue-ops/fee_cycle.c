@@ -505,27 +505,17 @@ enum fee_win {
 	FEE_W_SINCE_UPDATE = FEE_NWIN, /* the per-channel window */
 };
 
-/* The flow cycle's view of a channel: class, window sums and, once it
- * has graduated, its temporal profile (*has_profile false otherwise, or
- * when the stored profile does not parse: the time context is then
- * unknown, as before profiles existed). SQLite's JSON functions pick out
- * the graduated profiles without converting a number, so only those pay
- * for a full parse (on a big node most channels never graduate). */
+/* The flow cycle's view of a channel: class and window sums. */
 static bool channel_flow(struct revenue *r, const char *scid,
 			 enum flow_class *cls, uint64_t *in_sat,
-			 uint64_t *out_sat, struct temporal_profile *profile,
-			 bool *has_profile, bool *found, char **err)
+			 uint64_t *out_sat, bool *found, char **err)
 {
 	sqlite3_stmt *st = store_stmt(
 	    r->db,
-	    "SELECT state, sats_in, sats_out, CASE WHEN NOT "
-	    "json_valid(temporal_profile_json) THEN NULL WHEN "
-	    "json_extract(temporal_profile_json, '$.graduated') THEN "
-	    "temporal_profile_json END FROM channel_states WHERE channel_id "
-	    "= ?1",
+	    "SELECT state, sats_in, sats_out FROM channel_states WHERE "
+	    "channel_id = ?1",
 	    err);
 	*found = false;
-	*has_profile = false;
 	*cls = FLOW_UNKNOWN;
 	if (!st)
 		return false;
@@ -537,8 +527,6 @@ static bool channel_flow(struct revenue *r, const char *scid,
 				*cls = (enum flow_class)c;
 		*in_sat = (uint64_t)sqlite3_column_int64(st, 1);
 		*out_sat = (uint64_t)sqlite3_column_int64(st, 2);
-		*has_profile = flow_temporal_parse(
-		    (const char *)sqlite3_column_text(st, 3), profile);
 		*found = true;
 	}
 	store_done(st);
@@ -563,8 +551,7 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 	const char *scids[64];
 	size_t nscids = 0;
 	uint64_t nhold;
-	struct temporal_profile tprof;
-	bool found, has_profile;
+	bool found;
 
 	fee_ctl_obs_init(o);
 	o->capacity_sat = ci->capacity_msat / 1000;
@@ -586,13 +573,11 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 		policy_to_fee_ctl(*pol, &o->policy);
 
 	if (!channel_flow(r, ci->scid, &o->flow_class, &o->window_in_sat,
-			  &o->window_out_sat, &tprof, &has_profile, &found,
-			  err))
+			  &o->window_out_sat, &found, err))
 		return false;
 	/* The time context: how busy this UTC hour usually is for the
 	 * channel, once its profile has graduated (-1 before). */
-	if (has_profile)
-		o->time_intensity = temporal_intensity_at(&tprof, now);
+	o->time_intensity = flow_time_intensity(r, ci->scid, now);
 	if (!found) {
 		o->window_in_sat = cs->win[FEE_W_FLOW].in_msat / 1000;
 		o->window_out_sat = cs->win[FEE_W_FLOW].out_msat / 1000;

@@ -252,6 +252,69 @@ static void temporal_count(struct u64map *idx, const unsigned char *scid,
 	(void)temporal_obs_add(*slot, now, t_sec, n);
 }
 
+void flow_temporal_cache_free(struct u64map *cache)
+{
+	void *v;
+	uint64_t k;
+
+	if (!cache)
+		return;
+	while ((v = u64map_pop_any(cache, &k)))
+		free(v);
+	u64map_free(cache);
+}
+
+double flow_time_intensity(const struct revenue *r, const char *scid,
+			   uint64_t now)
+{
+	const struct temporal_profile *p =
+	    r->pipe && r->pipe->temporal
+		? u64map_get(r->pipe->temporal, pipeline_scid_key(scid))
+		: NULL;
+
+	return p ? temporal_intensity_at(p, now) : -1;
+}
+
+/* A profile reads only complete days, so within a UTC day it does not
+ * change: reuse today's when every channel has one (an hourly cycle then
+ * aggregates once a day, not 24 times). */
+static bool temporal_from_cache(struct revenue *r, struct flow_run *run,
+				size_t k, uint64_t now)
+{
+	struct u64map *cache = r->pipe ? r->pipe->temporal : NULL;
+
+	if (!cache || r->pipe->temporal_day != now / DAY)
+		return false;
+	for (size_t i = 0; i < k; i++) {
+		const struct temporal_profile *p = u64map_get(
+		    cache, pipeline_scid_key(run->ch[i].ci->scid));
+		if (!p)
+			return false;
+		run->ch[i].temporal = *p;
+	}
+	return true;
+}
+
+static void temporal_to_cache(struct revenue *r, const struct flow_run *run,
+			      size_t k, uint64_t now)
+{
+	if (!r->pipe)
+		return;
+	flow_temporal_cache_free(r->pipe->temporal);
+	r->pipe->temporal = u64map_new();
+	r->pipe->temporal_day = now / DAY;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t key = pipeline_scid_key(run->ch[i].ci->scid);
+		struct temporal_profile *p;
+		if (!key)
+			continue;
+		p = xmalloc(sizeof(*p));
+		*p = run->ch[i].temporal;
+		free(u64map_del(r->pipe->temporal, key));
+		u64map_put(r->pipe->temporal, key, p);
+	}
+}
+
 /* Fill the temporal profile of the first @k channels of @run. Database
  * errors are returned; engine refusals recorded in the channel. */
 static bool temporal_pass(struct revenue *r, struct flow_run *run, size_t k,
@@ -269,6 +332,8 @@ static bool temporal_pass(struct revenue *r, struct flow_run *run, size_t k,
 	bool ok = true;
 	int rc;
 
+	if (!only_scid && temporal_from_cache(r, run, k, now))
+		goto out;
 	for (size_t i = 0; i < k; i++) {
 		uint64_t key = pipeline_scid_key(run->ch[i].ci->scid);
 		if (key)
@@ -307,6 +372,8 @@ static bool temporal_pass(struct revenue *r, struct flow_run *run, size_t k,
 		if (e && c->ok)
 			chan_fail(c, "temporal", e);
 	}
+	if (!only_scid)
+		temporal_to_cache(r, run, k, now);
 out:
 	for (size_t i = 0; i < k; i++)
 		free(obs[i]);

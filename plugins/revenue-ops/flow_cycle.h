@@ -92,6 +92,16 @@ json_t *flow_temporal_json(const struct temporal_profile *p);
 bool flow_temporal_parse(const char *text, struct temporal_profile *out);
 json_t *flow_peer_json(const struct flow_peer *p);
 
+/* The fee controller's time_intensity for @scid at @now from the last
+ * flow run's profile (temporal_intensity_at), -1 when there is none or it
+ * has not graduated. Kept in memory by the flow cycle: the fee cycle reads
+ * it for every channel every run. */
+double flow_time_intensity(const struct revenue *r, const char *scid,
+			   uint64_t now);
+/* Free struct pipeline's temporal profiles (accepts NULL). */
+struct u64map;
+void flow_temporal_cache_free(struct u64map *cache);
+
 /* cycles.h body of the "flow-analysis" cycle. */
 void flow_cycle_run(struct revenue *r, struct cycle *c);
 

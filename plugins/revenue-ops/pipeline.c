@@ -228,6 +228,7 @@ void pipeline_free(struct revenue *r)
 	while ((v = u64map_pop_any(pp->last, &k)))
 		free(v);
 	u64map_free(pp->last);
+	flow_temporal_cache_free(pp->temporal);
 	free(pp->flow_waiters);
 	free(pp->fee_waiters);
 	ratelimit_free(&pp->policy_rl);

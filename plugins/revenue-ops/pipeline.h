@@ -100,6 +100,11 @@ struct pipeline {
 	uint64_t clboss_checked_sec;
 	bool snapshot_done; /* startup "seen connected" baseline taken */
 	unsigned flow_runs_done;
+	/* Temporal profiles of the UTC day temporal_day (they change only
+	 * when a day completes): scid (as u64) -> struct temporal_profile *
+	 * (flow_cycle.c). NULL until the first flow run. */
+	struct u64map *temporal;
+	uint64_t temporal_day;
 };
 
 /* Create the pipeline state and start the flow and fee cycles. */

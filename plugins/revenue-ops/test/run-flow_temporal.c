@@ -4,11 +4,14 @@
  * and nothing else (failed, in flight, before the window, today), the
  * retention bounds what is covered, one channel alone gives the same
  * profile as all, persistence into channel_states.temporal_profile_json
- * (NULL without forwards) and reading it back, also from broken text. */
+ * (NULL without forwards) and reading it back, also from broken text;
+ * the profiles kept in memory for a UTC day and the fee cycle's
+ * intensity from them. */
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/flow_cycle.h"
 #include "plugins/revenue-ops/gather.h"
+#include "plugins/revenue-ops/pipeline.h"
 #include "plugins/revenue-ops/revenue.h"
 #include "tests/check.h"
 #include <math.h>
@@ -248,9 +251,86 @@ static void test_parse(void)
 	free(text);
 }
 
+/* Profiles are aggregated once per UTC day (and when a channel appears)
+ * and kept in memory; the fee cycle reads its intensity from there. */
+static void test_day_cache(void)
+{
+	struct revenue r = {0};
+	struct pipeline pipe = {0};
+	struct chan_info chans[2];
+	struct node_view v = {.chans = chans, .nchans = 1,
+			      .blockheight = 900000};
+	struct flow_run run;
+	char *err = NULL;
+
+	config_init_defaults(&r.cfg);
+	r.db = revenue_db_open(":memory:", &err);
+	CHECK(r.db != NULL, "open :memory: (%s)", err ? err : "");
+	if (!r.db) {
+		free(err);
+		config_free(&r.cfg);
+		return;
+	}
+	r.pipe = &pipe;
+	chan(&chans[0], A, 'a');
+	chan(&chans[1], B, 'b');
+	for (unsigned d = 5; d < 14; d++)
+		for (unsigned k = 0; k < 10; k++)
+			fwd(&r, A, B, "settled",
+			    WSTART + d * DAY + 21 * HOUR + k * 60);
+	CHECK(flow_time_intensity(&r, A, NOW) == -1,
+	      "before a flow run: no intensity");
+	CHECK(flow_compute(&r, &v, NOW, NULL, &run, &err),
+	      "first run (%s)", err ? err : "");
+	flow_run_free(&run);
+	CHECK(flow_time_intensity(&r, A, NOW) == 1 &&
+		  flow_time_intensity(&r, A, NOW - 12 * HOUR) == 0,
+	      "the fee cycle's intensity: 1 at 21:30, 0 at 09:30");
+	CHECK(flow_time_intensity(&r, B, NOW) == -1,
+	      "a channel the run did not see: none");
+
+	/* Yesterday gains forwards at 03:00 (late settlements, say): the
+	 * same day's runs keep the profile of the day's first run. */
+	for (unsigned k = 0; k < 50; k++)
+		fwd(&r, A, B, "settled", WSTART + 13 * DAY + 3 * HOUR + k);
+	CHECK(flow_compute(&r, &v, NOW + HOUR, NULL, &run, &err),
+	      "second run the same day");
+	CHECK(run.n == 1 && run.ch[0].temporal.hourly[3] == 0,
+	      "the same UTC day: the kept profile (hour 3: %g)",
+	      run.n ? run.ch[0].temporal.hourly[3] : -1);
+	flow_run_free(&run);
+
+	/* A new channel: aggregated again, for all. */
+	v.nchans = 2;
+	CHECK(flow_compute(&r, &v, NOW + HOUR, NULL, &run, &err),
+	      "run with a new channel");
+	CHECK(run.n == 2 && run.ch[0].temporal.hourly[3] > 0 &&
+		  flow_time_intensity(&r, B, NOW) > 0,
+	      "a new channel: every profile aggregated again (B at 21:30: "
+	      "%g)",
+	      flow_time_intensity(&r, B, NOW));
+	flow_run_free(&run);
+
+	/* The next day: aggregated again. */
+	v.nchans = 1;
+	for (unsigned k = 0; k < 10; k++)
+		fwd(&r, A, B, "settled", NOW + 1000 + k);
+	CHECK(flow_compute(&r, &v, NOW + DAY, NULL, &run, &err),
+	      "next day's run");
+	CHECK(run.n == 1 && run.ch[0].temporal.days == 10,
+	      "the next UTC day: aggregated again (%u days)",
+	      run.n ? run.ch[0].temporal.days : 0);
+	flow_run_free(&run);
+
+	flow_temporal_cache_free(pipe.temporal);
+	store_close(r.db);
+	config_free(&r.cfg);
+}
+
 int main(void)
 {
 	test_compute_and_store();
 	test_parse();
+	test_day_cache();
 	return check_done();
 }
