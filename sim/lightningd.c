@@ -136,8 +136,8 @@ struct lnd {
 	 * cleared, when they fail, or until shutdown). */
 	struct lnd_req **held;
 	size_t nheld, capheld;
-	void *ext;
-	void (*ext_destroy)(void *ext);
+	void *ext[LND_EXT_SLOTS];
+	void (*ext_destroy[LND_EXT_SLOTS])(void *ext);
 };
 
 /* ---------- logging ---------- */
@@ -214,13 +214,17 @@ struct lnd *lnd_req_node(const struct lnd_req *req) { return req->lnd; }
 const char *lnd_req_method(const struct lnd_req *req) { return req->method; }
 const json_t *lnd_req_filter(const struct lnd_req *req) { return req->filter; }
 
-void lnd_set_ext(struct lnd *lnd, void *ext, void (*destroy)(void *ext))
+void lnd_set_ext(struct lnd *lnd, enum lnd_ext_slot slot, void *ext,
+		 void (*destroy)(void *ext))
 {
-	lnd->ext = ext;
-	lnd->ext_destroy = destroy;
+	lnd->ext[slot] = ext;
+	lnd->ext_destroy[slot] = destroy;
 }
 
-void *lnd_ext(const struct lnd *lnd) { return lnd->ext; }
+void *lnd_ext(const struct lnd *lnd, enum lnd_ext_slot slot)
+{
+	return lnd->ext[slot];
+}
 
 const struct lnd_method *lnd_find_method(const char *name)
 {
@@ -1960,10 +1964,12 @@ void lnd_free(struct lnd *lnd)
 		return;
 	lnd_stop_plugins(lnd);
 	/* Before the clients go: held requests can still be answered. */
-	if (lnd->ext_destroy)
-		lnd->ext_destroy(lnd->ext);
-	lnd->ext = NULL;
-	lnd->ext_destroy = NULL;
+	for (int k = 0; k < LND_EXT_SLOTS; k++) {
+		if (lnd->ext_destroy[k])
+			lnd->ext_destroy[k](lnd->ext[k]);
+		lnd->ext[k] = NULL;
+		lnd->ext_destroy[k] = NULL;
+	}
 	while (lnd->clients)
 		client_close(lnd->clients);
 	while ((p = u64map_pop_any(lnd->pending, NULL)) != NULL) {

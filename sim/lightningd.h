@@ -110,11 +110,20 @@ uint64_t lnd_next_deadline_ms(const struct lnd *lnd);
 size_t lnd_num_plugins(const struct lnd *lnd);
 const char *lnd_plugin_failure(const struct lnd *lnd);
 
-/* Per-node state of sim/notify.c (held `wait` requests). @destroy runs
- * at lnd_free before clients are closed, so it may still answer held
- * requests. */
-void lnd_set_ext(struct lnd *lnd, void *ext, void (*destroy)(void *ext));
-void *lnd_ext(const struct lnd *lnd);
+/* Per-node state kept by the methods files, one slot each: sim/notify.c's
+ * held `wait` requests, sim/methods_datastore.c's datastore. The slot owns
+ * @ext from then on; @destroy runs at lnd_free before clients are closed
+ * (slots in order), so it may still answer held requests. Setting a slot
+ * again does not destroy what it held. */
+enum lnd_ext_slot {
+	LND_EXT_WAIT,
+	LND_EXT_DATASTORE,
+	LND_EXT_SLOTS
+};
+void lnd_set_ext(struct lnd *lnd, enum lnd_ext_slot slot, void *ext,
+		 void (*destroy)(void *ext));
+/* What the slot holds (borrowed), or NULL. */
+void *lnd_ext(const struct lnd *lnd, enum lnd_ext_slot slot);
 
 /* Make the next @count calls of @method (builtin or plugin) fail with
  * @code and @message, as lightningd refusing it would; with @hang, never

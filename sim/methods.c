@@ -1148,5 +1148,6 @@ const struct lnd_method_table lnd_method_tables[] = {
 	{meth_gossip, &meth_gossip_n},
 	{meth_chain, &meth_chain_n},
 	{meth_pay, &meth_pay_n},
+	{meth_datastore, &meth_datastore_n},
 };
 const size_t lnd_num_method_tables = ARRAY_SIZE(lnd_method_tables);

@@ -3,8 +3,9 @@
  * methods_gossip.c (listchannels, listnodes), methods_chain.c (feerates,
  * listfunds, fundchannel, close, connect, listclosedchannels),
  * methods_pay.c (invoice, getroute, sendpay, waitsendpay, listsendpays,
- * listforwards, wait) and the dev-sim-* methods. Each answers with the
- * shapes of Core Lightning's v26 schemas and its error codes. */
+ * listforwards, wait), methods_datastore.c (datastore, listdatastore,
+ * deldatastore, datastoreusage) and the dev-sim-* methods. Each answers
+ * with the shapes of Core Lightning's v26 schemas and its error codes. */
 #ifndef HIVE_SIM_METHODS_H
 #define HIVE_SIM_METHODS_H
 #include "sim/lightningd.h"
@@ -32,6 +33,13 @@ enum cln_errcode {
 	CLN_CONNECT_ALL_ADDRESSES_FAILED = 401,
 	CLN_INVOICE_LABEL_ALREADY_EXISTS = 900,
 	CLN_INVOICE_PREIMAGE_ALREADY_EXISTS = 901,
+	CLN_DATASTORE_DEL_DOES_NOT_EXIST = 1200,
+	CLN_DATASTORE_DEL_WRONG_GENERATION = 1201,
+	CLN_DATASTORE_UPDATE_ALREADY_EXISTS = 1202,
+	CLN_DATASTORE_UPDATE_DOES_NOT_EXIST = 1203,
+	CLN_DATASTORE_UPDATE_WRONG_GENERATION = 1204,
+	CLN_DATASTORE_UPDATE_HAS_CHILDREN = 1205,
+	CLN_DATASTORE_UPDATE_NO_CHILDREN = 1206,
 };
 
 /* A parameter given by position or by name; NULL when absent or null. */
@@ -82,5 +90,7 @@ extern const struct lnd_method meth_chain[];
 extern const size_t meth_chain_n;
 extern const struct lnd_method meth_pay[];
 extern const size_t meth_pay_n;
+extern const struct lnd_method meth_datastore[];
+extern const size_t meth_datastore_n;
 
 #endif

@@ -443,10 +443,10 @@ void wait_request(struct lnd_req *req, enum wait_subsys s, enum wait_index i,
 		lnd_req_ok(req, wait_answer(s, i, val, NULL));
 		return;
 	}
-	ws = lnd_ext(lnd);
+	ws = lnd_ext(lnd, LND_EXT_WAIT);
 	if (!ws) {
 		ws = xzalloc(sizeof(*ws));
-		lnd_set_ext(lnd, ws, wait_state_destroy);
+		lnd_set_ext(lnd, LND_EXT_WAIT, ws, wait_state_destroy);
 	}
 	xgrow(&ws->v, &ws->cap, ws->n + 1, sizeof(*ws->v));
 	ws->v[ws->n++] =
@@ -455,7 +455,7 @@ void wait_request(struct lnd_req *req, enum wait_subsys s, enum wait_index i,
 
 void wait_poke(struct lnd *lnd, enum wait_subsys s, const json_t *details)
 {
-	struct wait_state *ws = lnd_ext(lnd);
+	struct wait_state *ws = lnd_ext(lnd, LND_EXT_WAIT);
 	const struct net *net = lnd_net(lnd);
 
 	if (!ws)

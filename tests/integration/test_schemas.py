@@ -366,6 +366,8 @@ def run(tap, ck, serve, sf_data):
     ck.call(alice, "sendcustommsg", {"node_id": ids["bob"],
                                      "msg": "8001" + "00" * 8})
 
+    run_datastore(tap, ck, alice)
+
     # --- plugins at runtime (cl-hive is dynamic) ---
     hive = os.path.join(hivetest.BUILD, "cl-hive")
     ck.call(alice, "plugin", {"subcommand": "list"}, "list")
@@ -599,10 +601,86 @@ def run(tap, ck, serve, sf_data):
                 "checkmessage", "sendcustommsg", "listchannels", "listnodes",
                 "listforwards", "listfunds", "feerates", "getroute",
                 "invoice", "sendpay", "waitsendpay", "listsendpays", "wait",
-                "listclosedchannels", "connect", "fundchannel", "close"]
+                "listclosedchannels", "connect", "fundchannel", "close",
+                "datastore", "listdatastore", "deldatastore",
+                "datastoreusage"]
     missing = [m for m in expected if m not in ck.seen]
     tap.ok(not missing, "every method was validated", missing)
     del fw, adv, fund, closed, conn, gr, pcs, info
+
+
+def schema_error_codes(method):
+    """The codes a schema's "errors" text lists ("- 1202: ...")."""
+    with open(os.path.join(SCHEMAS, method + ".json")) as f:
+        doc = json.load(f)
+    codes = set()
+    for line in doc.get("errors", []):
+        if not line.startswith("- "):
+            continue
+        head = line[2:].split(":", 1)[0]
+        if head.lstrip("-").isdigit():
+            codes.add(int(head))
+    return codes
+
+
+def run_datastore(tap, ck, rpc):
+    """datastore, listdatastore (root, parent and leaf), deldatastore and
+    datastoreusage with values, parents and binary data; and each error
+    code, which the schema's "errors" must list."""
+    ck.call(rpc, "datastore", {"key": ["hive-schema", "leaf"],
+                               "string": "hello"}, "string")
+    ck.call(rpc, "datastore", {"key": ["hive-schema", "leaf"],
+                               "string": " world", "mode": "must-append",
+                               "generation": 0}, "must-append")
+    ck.call(rpc, "datastore", {"key": ["hive-schema", "leaf"],
+                               "hex": "c3a9", "mode": "must-replace"},
+            "must-replace")
+    ck.call(rpc, "datastore", {"key": ["hive-schema", "sub", "deep"],
+                               "string": "x", "mode": "create-or-replace"},
+            "create-or-replace")
+    ck.call(rpc, "datastore", {"key": ["hive-schema", "app"],
+                               "string": "a", "mode": "create-or-append"},
+            "create-or-append")
+    ck.call(rpc, "datastore", {"key": "hive-bin", "hex": "00ff80"},
+            "binary, no string")
+    root = ck.call(rpc, "listdatastore", {}, "root")
+    tap.ok(root and {"key": ["hive-schema"]} in root["datastore"],
+           "listdatastore shows a parent by its key alone", root)
+    par = ck.call(rpc, "listdatastore", {"key": ["hive-schema"]}, "parent")
+    tap.ok(par and [e["key"] for e in par["datastore"]] ==
+           [["hive-schema", "app"], ["hive-schema", "leaf"],
+            ["hive-schema", "sub"]],
+           "listdatastore [parent] lists its direct children", par)
+    ck.call(rpc, "listdatastore", {"key": ["hive-schema", "leaf"]}, "leaf")
+    ck.call(rpc, "listdatastore", {"key": "hive-bin"}, "binary leaf")
+    ck.call(rpc, "datastoreusage", {}, "root")
+    ck.call(rpc, "datastoreusage", {"key": ["hive-schema"]}, "key")
+    ck.call(rpc, "deldatastore", {"key": "hive-bin", "generation": 0})
+    ck.call(rpc, "deldatastore", {"key": ["hive-schema", "sub", "deep"]},
+            "last child")
+    errors = [
+        ("datastore", {"key": ["hive-schema", "leaf"], "string": "x"},
+         1202, "key exists"),
+        ("datastore", {"key": "hive-none", "string": "x",
+                       "mode": "must-replace"}, 1203, "key missing"),
+        ("datastore", {"key": ["hive-schema", "leaf"], "string": "x",
+                       "mode": "must-append", "generation": 0}, 1204,
+         "wrong generation"),
+        ("datastore", {"key": "hive-schema", "string": "x",
+                       "mode": "create-or-replace"}, 1205, "has children"),
+        ("datastore", {"key": ["hive-schema", "leaf", "x"], "string": "x"},
+         1206, "parent holds a value"),
+        ("datastore", {"key": "hive-x", "string": "x", "hex": "00"},
+         -32602, "hex and string"),
+        ("deldatastore", {"key": "hive-none"}, 1200, "key missing"),
+        ("deldatastore", {"key": ["hive-schema", "leaf"], "generation": 9},
+         1201, "wrong generation"),
+    ]
+    for method, params, code, label in errors:
+        ck.error(rpc, method, params, code, label)
+        tap.ok(code in schema_error_codes(method),
+               "%s's schema lists error %d" % (method, code),
+               sorted(schema_error_codes(method)))
 
 
 def read_replies(sock, n, timeout=60):
