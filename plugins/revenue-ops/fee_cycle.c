@@ -19,6 +19,7 @@
 #include "plugins/revenue-ops/neighbours.h"
 #include "plugins/revenue-ops/peers.h"
 #include "plugins/revenue-ops/pipeline.h"
+#include "plugins/revenue-ops/publish.h"
 #include "plugins/revenue-ops/policy.h"
 #include "plugins/revenue-ops/revenue.h"
 #include <math.h>
@@ -1217,6 +1218,26 @@ static void record_last(struct fee_job *j, const struct fee_item *it)
 	pipeline_set_fee_last(j->r, &l);
 }
 
+json_t *fee_cycle_summary_json(const struct fee_cycle_summary *s)
+{
+	return json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:i,s:i,s:i,s:i,s:i}",
+			 "time", (json_int_t)s->time_sec, "action",
+			 s->action ? s->action : "no_change",
+			 "dominant_input", s->dominant_step, "reason",
+			 s->dominant_reason, "safety_block", s->safety_block,
+			 "evaluated", s->evaluated, "changed", s->changed,
+			 "adopted", s->adopted, "failed", s->failed,
+			 "not_sent", s->would_change);
+}
+
+/* The cycle ends once what it publishes is written, so whoever waits for
+ * it (revenue-cycle, the simulator's tick) reads the new values. */
+static void cycle_published(struct revenue *r, void *arg)
+{
+	cycle_done(arg, NULL);
+	pipeline_fee_finished(r);
+}
+
 static void cycle_finish(struct fee_job *j, const char *error)
 {
 	struct revenue *r = j->r;
@@ -1275,6 +1296,10 @@ static void cycle_finish(struct fee_job *j, const char *error)
 		   s->failed, s->would_change, j->block ? ": " : "",
 		   j->block ? j->block : "");
 	job_free(j);
+	if (!error && r->db) {
+		publish_after_fee_cycle(r, s->time_sec, cycle_published, c);
+		return;
+	}
 	cycle_done(c, error);
 	pipeline_fee_finished(r);
 }
@@ -1665,20 +1690,8 @@ static void debug_gathered(struct revenue *r, struct node_view *v,
 		      "thompson", "cold_start", "scarcity", "min_change",
 		      "hysteresis", "idempotent", "refresh"));
 	if (r->pipe->summary.time_sec)
-		json_object_set_new(
-		    res, "last_cycle_decision",
-		    json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:i,s:i,s:i,s:i,"
-			      "s:i}",
-			      "time", (json_int_t)r->pipe->summary.time_sec,
-			      "action", r->pipe->summary.action,
-			      "dominant_input", r->pipe->summary.dominant_step,
-			      "reason", r->pipe->summary.dominant_reason,
-			      "safety_block", r->pipe->summary.safety_block,
-			      "evaluated", r->pipe->summary.evaluated,
-			      "changed", r->pipe->summary.changed, "adopted",
-			      r->pipe->summary.adopted, "failed",
-			      r->pipe->summary.failed, "not_sent",
-			      r->pipe->summary.would_change));
+		json_object_set_new(res, "last_cycle_decision",
+				    fee_cycle_summary_json(&r->pipe->summary));
 	command_ok(cmd, res);
 out:
 	free(st);

@@ -73,4 +73,11 @@ struct command;
 void fee_debug_start(struct revenue *r, struct command *cmd,
 		     const char *only_scid);
 
+/* The last fee cycle's decision summary, as revenue-fee-debug's
+ * last_cycle_decision and the datastore's revenue/status show it: {time,
+ * action, dominant_input, reason, safety_block, evaluated, changed,
+ * adopted, failed, not_sent} (new reference). */
+struct fee_cycle_summary;
+json_t *fee_cycle_summary_json(const struct fee_cycle_summary *s);
+
 #endif

@@ -105,6 +105,11 @@ struct pipeline {
 	 * (flow_cycle.c). NULL until the first flow run. */
 	struct u64map *temporal;
 	uint64_t temporal_day;
+	/* Datastore publishing (publish.h): when the dashboard and the
+	 * profitability summary were last pushed; a failure already logged
+	 * at warn. */
+	uint64_t reports_published_at;
+	bool publish_warned;
 };
 
 /* Create the pipeline state and start the flow and fee cycles. */

@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/acct.h"
 #include "plugins/revenue-ops/forwards.h"
+#include "plugins/revenue-ops/publish.h"
 #include "plugins/revenue-ops/revenue.h"
 #include <math.h>
 #include <stdio.h>
@@ -663,6 +664,71 @@ void json_revenue_dashboard(struct command *cmd, const json_t *params)
 	q->cmd = cmd;
 	q->days = (uint32_t)days;
 	acct_live_fetch(R(cmd), command_id(cmd), ACCT_LIVE_FUNDS, dash_live, q);
+}
+
+/* ---- the datastore's dashboard and profitability summary ---- */
+
+static void publish_live(struct revenue *r, struct acct_live *v,
+			 const char *err, void *arg)
+{
+	struct publish_run *pr = arg;
+	struct acct_chan_pnl *arr = NULL;
+	struct pnl_params params;
+	size_t n = 0;
+	char *e = NULL;
+	json_t *dash, *chans;
+
+	if (!v) {
+		plugin_log(r->plugin, PLOG_DEBUG,
+			   "datastore: reports not published: %s", err);
+		publish_release(pr);
+		return;
+	}
+	if (!r->db || !acct_chan_pnls(r, v, NULL, &arr, &n, &e)) {
+		plugin_log(r->plugin, PLOG_WARN,
+			   "datastore: reports not published: %s",
+			   e ? e : "database closed");
+		free(e);
+		acct_live_free(v);
+		publish_release(pr);
+		return;
+	}
+	dash = dashboard_json(r, v, arr, n, 30, &e);
+	if (dash) {
+		publish_push(r, pr, "dashboard", dash);
+	} else {
+		plugin_log(r->plugin, PLOG_WARN,
+			   "datastore: dashboard not published: %s", e);
+		free(e);
+	}
+	acct_pnl_params(&params);
+	chans = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = class_entry_json(&arr[i]);
+		bool to_floor;
+		set(c, "profitability_class",
+		    json_string(pnl_class_name(arr[i].res.cls)));
+		set(c, "fee_multiplier",
+		    num2(pnl_fee_adjustment(&params, arr[i].res.cls,
+					    arr[i].res.roi, &to_floor)));
+		set(c, "total_costs_sats",
+		    sat_ceil(arr[i].res.total_cost_msat));
+		json_array_append_new(chans, c);
+	}
+	publish_push(r, pr, "profitability-summary",
+		     json_pack("{s:I,s:o}", "timestamp", (json_int_t)v->now,
+			       "channels", chans));
+	acct_chan_pnls_free(arr, n);
+	acct_live_free(v);
+	publish_release(pr);
+}
+
+void reports_publish(struct revenue *r, struct publish_run *pr)
+{
+	if (!r->db || !r->acct)
+		return;
+	publish_hold(pr);
+	acct_live_fetch(r, NULL, ACCT_LIVE_FUNDS, publish_live, pr);
 }
 
 /* ---- lifetime (revenue-history and the summary report) ---- */
