@@ -350,6 +350,17 @@ void store_done(sqlite3_stmt *stmt)
 		sqlite3_reset(stmt);
 }
 
+bool store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what,
+		     char **err)
+{
+	bool ok = sqlite3_step(stmt) == SQLITE_DONE;
+
+	if (!ok)
+		*err = xfmt("%s: %s", what, store_errmsg(st));
+	sqlite3_reset(stmt);
+	return ok;
+}
+
 bool store_checkpoint(struct store *st, char **err)
 {
 	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL,

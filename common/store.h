@@ -56,6 +56,10 @@ bool store_exec(struct store *st, const char *sql, char **err)
  * Reset it (store_done) after use so no read transaction stays open. */
 sqlite3_stmt *store_stmt(struct store *st, const char *sql, char **err);
 void store_done(sqlite3_stmt *stmt);
+/* Run @stmt (an INSERT, UPDATE or DELETE) to completion and reset it.
+ * False with *err "<what>: <SQLite's message>" unless it finished. */
+bool store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what,
+		     char **err) __attribute__((warn_unused_result));
 
 /* Copy the WAL into the main file so a file-level backup taken now is
  * complete (the "backup-safe" mode calls it after every cycle). */

@@ -532,6 +532,23 @@ static void test_stmt_cache(void)
 	CHECK(s2 != NULL && s2 != s3, "equal text at another address");
 	store_done(s2);
 
+	/* store_step_done: finished, or the error with its context; the
+	 * statement is reset either way. */
+	s2 = store_stmt(st, sql_insert, &err);
+	sqlite3_bind_text(s2, 1, "three", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s2, 2, 1);
+	CHECK(store_step_done(st, s2, "t", &err) && !err,
+	      "store_step_done: an insert finishes");
+	s2 = store_stmt(st, sql_insert, &err);
+	CHECK(!store_step_done(st, s2, "inserting into t", &err) && err &&
+		      strstr(err, "inserting into t: ") == err &&
+		      strstr(err, "NOT NULL"),
+	      "store_step_done: a refused insert says what and why: %s",
+	      err ? err : "(none)");
+	free(err);
+	err = NULL;
+	CHECK(sqlite3_stmt_busy(s2) == 0, "and the statement is reset");
+
 	s2 = store_stmt(st, "SELECT nope FROM nowhere", &err);
 	CHECK(s2 == NULL && err && strstr(err, "nowhere"),
 	      "bad SQL: NULL with an error: %s", err ? err : "(none)");

@@ -13,19 +13,6 @@ static uint64_t day_of(uint64_t sec)
 	return sec / DAY * DAY;
 }
 
-static bool step_done(struct store *db, sqlite3_stmt *st, const char *what,
-		      char **err)
-{
-	int rc = sqlite3_step(st);
-
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		*err = xfmt("%s: %s", what, store_errmsg(db));
-		return false;
-	}
-	return true;
-}
-
 static void col_str(sqlite3_stmt *st, int col, char *dst, size_t len)
 {
 	const unsigned char *s = sqlite3_column_text(st, col);
@@ -247,7 +234,7 @@ bool acct_db_scid_link(struct store *db, const char *scid,
 	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, channel_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	return step_done(db, st, "channel_scids", err);
+	return store_step_done(db, st, "channel_scids", err);
 }
 
 bool acct_db_open_insert(struct store *db, const struct acct_open_row *row,
@@ -277,7 +264,7 @@ bool acct_db_open_insert(struct store *db, const struct acct_open_row *row,
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)row->open_cost_msat);
 	sqlite3_bind_text(st, 9, row->source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
-	if (!step_done(db, st, "channel_costs", err))
+	if (!store_step_done(db, st, "channel_costs", err))
 		return false;
 	*inserted = sqlite3_changes(store_db(db)) > 0;
 	return acct_db_scid_link(db, row->scid, row->channel_id, now, err);
@@ -301,7 +288,7 @@ bool acct_db_open_resplice(struct store *db, const char *channel_id,
 	sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, scid, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)capacity_sat);
-	return step_done(db, st, "channel_costs", err);
+	return store_step_done(db, st, "channel_costs", err);
 }
 
 static void scids_add(struct acct_scids *out, size_t *cap, const char *s)
@@ -386,7 +373,7 @@ bool acct_db_splice_insert(struct store *db, const struct acct_splice_row *s,
 	sqlite3_bind_int64(st, 7, s->fee_msat);
 	sqlite3_bind_text(st, 8, s->source, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)s->at);
-	return step_done(db, st, "channel_splices", err);
+	return store_step_done(db, st, "channel_splices", err);
 }
 
 bool acct_db_splice_cost(struct store *db, const char *channel_id,
@@ -432,7 +419,7 @@ bool acct_db_rebalance_insert(struct store *db, const char *dest_scid,
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)amount_msat);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)cost_msat);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
-	return step_done(db, st, "rebalance_costs", err);
+	return store_step_done(db, st, "rebalance_costs", err);
 }
 
 /* ---- closures ---- */
@@ -514,7 +501,7 @@ bool acct_db_closure_write(struct store *db, const struct acct_closure_row *row,
 	sqlite3_bind_int(st, 14, row->resolution_complete);
 	bind_text_or_null(st, 15, row->bkpr_account ? row->channel_id : NULL);
 	sqlite3_bind_int64(st, 16, (sqlite3_int64)now);
-	return step_done(db, st, "channel_closure_costs", err);
+	return store_step_done(db, st, "channel_closure_costs", err);
 }
 
 /* ---- closed_channels ---- */
@@ -649,7 +636,7 @@ bool acct_db_closed_write(struct store *db, const struct acct_closed_row *r,
 	bind_text_or_null(st, 22, r->funding_txid);
 	bind_text_or_null(st, 23, r->closing_txid);
 	sqlite3_bind_int64(st, 24, (sqlite3_int64)r->archived_at);
-	return step_done(db, st, "closed_channels", err);
+	return store_step_done(db, st, "closed_channels", err);
 }
 
 bool acct_db_closed_mark_cleaned(struct store *db, const char *channel_id,
@@ -665,7 +652,7 @@ bool acct_db_closed_mark_cleaned(struct store *db, const char *channel_id,
 		return false;
 	sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	return step_done(db, st, "closed_channels", err);
+	return store_step_done(db, st, "closed_channels", err);
 }
 
 /* ---- snapshots ---- */
@@ -695,7 +682,7 @@ bool acct_db_snapshot_write(struct store *db, const struct acct_snapshot *s,
 	sqlite3_bind_int64(st, 8, s->costs_msat);
 	sqlite3_bind_int64(st, 9, s->rebalance_msat);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)s->channel_count);
-	return step_done(db, st, "financial_snapshots", err);
+	return store_step_done(db, st, "financial_snapshots", err);
 }
 
 bool acct_db_snapshot_list(struct store *db, size_t limit,
@@ -744,7 +731,7 @@ bool acct_db_snapshot_prune(struct store *db, uint64_t before_sec, char **err)
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)before_sec);
-	return step_done(db, st, "financial_snapshots", err);
+	return store_step_done(db, st, "financial_snapshots", err);
 }
 
 /* ---- operational rows of closed channels ----

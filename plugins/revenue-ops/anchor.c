@@ -221,17 +221,14 @@ bool fee_anchor_list(struct store *db, uint64_t now, struct fee_anchor **out,
 	return true;
 }
 
+/* One write of fee_anchors; *changes (if asked) the rows it touched. */
 static bool step_done(struct store *db, sqlite3_stmt *st, uint64_t *changes,
 		      char **err)
 {
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("fee_anchors: %s", store_errmsg(db));
-		store_done(st);
+	if (!store_step_done(db, st, "fee_anchors", err))
 		return false;
-	}
 	if (changes)
 		*changes = (uint64_t)sqlite3_changes(store_db(db));
-	store_done(st);
 	return true;
 }
 

@@ -33,50 +33,49 @@
 
 /* ---- fee state storage ---- */
 
+/* The state BLOB of the row @sql finds by @key, copied into *buf (NULL
+ * when there is none; caller frees). */
+static bool read_blob(struct revenue *r, const char *sql, const char *key,
+		      double **buf, size_t *bytes, char **err)
+{
+	sqlite3_stmt *q = store_stmt(r->db, sql, err);
+
+	*buf = NULL;
+	if (!q)
+		return false;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*bytes = (size_t)sqlite3_column_bytes(q, 0);
+		*buf = xmalloc(*bytes + sizeof(double));
+		memcpy(*buf, sqlite3_column_blob(q, 0), *bytes);
+	}
+	store_done(q);
+	return true;
+}
+
 bool fee_state_load(struct revenue *r, const char *scid, const char *channel_id,
 		    struct fee_ctl_state *st, bool *found, char **err)
 {
-	sqlite3_stmt *q;
-	const void *blob = NULL;
 	size_t bytes = 0;
 	double *buf = NULL;
 	const char *e;
 
 	*found = false;
 	memset(st, 0, sizeof(*st));
-	q = store_stmt(
-	    r->db, "SELECT state FROM fee_state WHERE channel_id = ?1", err);
-	if (!q)
+	/* A splice gives the channel a new scid: then find it by its
+	 * channel id. */
+	if (!read_blob(r, "SELECT state FROM fee_state WHERE channel_id = ?1",
+		       scid, &buf, &bytes, err))
 		return false;
-	sqlite3_bind_text(q, 1, scid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		bytes = (size_t)sqlite3_column_bytes(q, 0);
-		blob = sqlite3_column_blob(q, 0);
-		buf = xmalloc(bytes + sizeof(double));
-		memcpy(buf, blob, bytes);
-		*found = true;
-	}
-	store_done(q);
-	/* A splice gives the channel a new scid: find it by channel id. */
-	if (!*found && channel_id && *channel_id) {
-		q = store_stmt(r->db,
-			       "SELECT state FROM fee_state WHERE "
-			       "full_channel_id = ?1 LIMIT 1",
-			       err);
-		if (!q)
-			return false;
-		sqlite3_bind_text(q, 1, channel_id, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			bytes = (size_t)sqlite3_column_bytes(q, 0);
-			blob = sqlite3_column_blob(q, 0);
-			buf = xmalloc(bytes + sizeof(double));
-			memcpy(buf, blob, bytes);
-			*found = true;
-		}
-		store_done(q);
-	}
-	if (!*found)
+	if (!buf && channel_id && *channel_id &&
+	    !read_blob(r,
+		       "SELECT state FROM fee_state WHERE full_channel_id = ?1 "
+		       "LIMIT 1",
+		       channel_id, &buf, &bytes, err))
+		return false;
+	if (!buf)
 		return true;
+	*found = true;
 	e = bytes % sizeof(double)
 		? "fee_ctl: state length is not whole numbers"
 		: fee_ctl_state_deserialise(st, buf, bytes / sizeof(double));
@@ -106,12 +105,8 @@ static bool save_blob(struct revenue *r, const char *scid,
 			return false;
 		sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, scid, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			*err = xfmt("fee_state: %s", store_errmsg(r->db));
-			store_done(st);
+		if (!store_step_done(r->db, st, "fee_state", err))
 			return false;
-		}
-		store_done(st);
 	}
 	st = store_stmt(r->db,
 			"INSERT OR REPLACE INTO fee_state (channel_id, "
@@ -128,13 +123,7 @@ static bool save_blob(struct revenue *r, const char *scid,
 	sqlite3_bind_blob(st, 4, v, (int)(n * sizeof(double)),
 			  SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("fee_state: %s", store_errmsg(r->db));
-		store_done(st);
-		return false;
-	}
-	store_done(st);
-	return true;
+	return store_step_done(r->db, st, "fee_state", err);
 }
 
 /* Serialise into a new array (caller frees). */
@@ -233,13 +222,7 @@ bool fee_change_record(struct revenue *r, const char *scid, const char *peer_id,
 	sqlite3_bind_int(st, 11, dry_run);
 	sqlite3_bind_int(st, 12, applied);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("fee_changes: %s", store_errmsg(r->db));
-		store_done(st);
-		return false;
-	}
-	store_done(st);
-	return true;
+	return store_step_done(r->db, st, "fee_changes", err);
 }
 
 json_t *fee_changes_recent(struct revenue *r, const char *scid, int limit)
@@ -1014,12 +997,8 @@ static void persist_all(struct fee_job *j)
 			goto rollback;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)j->now);
 		sqlite3_bind_double(st, 2, j->satvb);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			err = xfmt("mempool_samples: %s", store_errmsg(r->db));
-			store_done(st);
+		if (!store_step_done(r->db, st, "mempool_samples", &err))
 			goto rollback;
-		}
-		store_done(st);
 		st = store_stmt(r->db,
 				"DELETE FROM mempool_samples WHERE timestamp < "
 				"?1",
@@ -1029,12 +1008,8 @@ static void persist_all(struct fee_job *j)
 		sqlite3_bind_int64(
 		    st, 1,
 		    (sqlite3_int64)(j->now > 2 * DAY ? j->now - 2 * DAY : 0));
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			err = xfmt("mempool_samples: %s", store_errmsg(r->db));
-			store_done(st);
+		if (!store_step_done(r->db, st, "mempool_samples", &err))
 			goto rollback;
-		}
-		store_done(st);
 	}
 	/* Anchors are read as of now; an expired one is deleted here, on
 	 * the cycle's write, never by a read. */

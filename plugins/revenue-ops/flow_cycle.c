@@ -477,18 +477,6 @@ void flow_run_free(struct flow_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
-static bool done_step(struct revenue *r, sqlite3_stmt *st, const char *what,
-		      char **err)
-{
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("%s: %s", what, store_errmsg(r->db));
-		store_done(st);
-		return false;
-	}
-	store_done(st);
-	return true;
-}
-
 static bool persist_chan(struct revenue *r, const struct flow_chan *c,
 			 uint64_t now, char **err)
 {
@@ -564,7 +552,7 @@ static bool persist_chan(struct revenue *r, const struct flow_chan *c,
 		sqlite3_bind_text(st, 34, tjson, -1, SQLITE_TRANSIENT);
 		free(tjson);
 	}
-	if (!done_step(r, st, "channel_states", err))
+	if (!store_step_done(r->db, st, "channel_states", err))
 		return false;
 
 	st = store_stmt(r->db,
@@ -586,7 +574,7 @@ static bool persist_chan(struct revenue *r, const struct flow_chan *c,
 	sqlite3_bind_double(st, 8, c->ks.last_innovation);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)c->ks.observation_count);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)c->ks.last_update_sec);
-	return done_step(r, st, "kalman_state", err);
+	return store_step_done(r->db, st, "kalman_state", err);
 }
 
 bool flow_persist(struct revenue *r, const struct flow_run *run, uint64_t now,
@@ -619,7 +607,7 @@ bool flow_persist(struct revenue *r, const struct flow_run *run, uint64_t now,
 		sqlite3_bind_double(st, 6, p->res.confidence);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)p->res.capacity_sat);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
-		if (!done_step(r, st, "peer_flow_states", err))
+		if (!store_step_done(r->db, st, "peer_flow_states", err))
 			return false;
 	}
 	return true;
@@ -849,7 +837,7 @@ static void flow_gathered(struct revenue *r, struct node_view *v,
 		goto rollback;
 	sqlite3_bind_int64(
 	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
-	if (!done_step(r, st, "fee_changes", &err))
+	if (!store_step_done(r->db, st, "fee_changes", &err))
 		goto rollback;
 	st = store_stmt(
 	    r->db, "DELETE FROM policy_changes WHERE timestamp < ?1", &err);
@@ -857,7 +845,7 @@ static void flow_gathered(struct revenue *r, struct node_view *v,
 		goto rollback;
 	sqlite3_bind_int64(
 	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
-	if (!done_step(r, st, "policy_changes", &err))
+	if (!store_step_done(r->db, st, "policy_changes", &err))
 		goto rollback;
 	if (!store_commit(r->db, &err))
 		goto rollback;

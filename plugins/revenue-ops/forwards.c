@@ -89,13 +89,7 @@ static bool cursor_set(struct revenue *r, const char *key, uint64_t v,
 		return false;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)v);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("sync_state: %s", store_errmsg(r->db));
-		store_done(st);
-		return false;
-	}
-	store_done(st);
-	return true;
+	return store_step_done(r->db, st, "sync_state", err);
 }
 
 /* CLN gives times as seconds with a fractional part. */
@@ -171,13 +165,7 @@ static bool upsert(struct revenue *r, const json_t *f, char **err)
 		sqlite3_bind_int64(st, 11, (sqlite3_int64)(res_ms - recv_ms));
 	else
 		sqlite3_bind_null(st, 11);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("storing forward: %s", store_errmsg(r->db));
-		store_done(st);
-		return false;
-	}
-	store_done(st);
-	return true;
+	return store_step_done(r->db, st, "storing forward", err);
 }
 
 static void finish(struct revenue *r, bool ok);
@@ -346,12 +334,8 @@ bool forwards_prune(struct revenue *r, uint64_t cutoff_sec, uint64_t *pruned,
 		if (!st)
 			goto fail;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff_sec);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			*err = xfmt("prune: %s", store_errmsg(r->db));
-			store_done(st);
+		if (!store_step_done(r->db, st, "prune", err))
 			goto fail;
-		}
-		store_done(st);
 		changes = sqlite3_changes(store_db(r->db));
 		if (changes == 0) {
 			store_rollback(r->db);

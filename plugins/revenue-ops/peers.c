@@ -14,18 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool step_done(struct revenue *r, sqlite3_stmt *st, const char *what,
-		      char **err)
-{
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("%s: %s", what, store_errmsg(r->db));
-		store_done(st);
-		return false;
-	}
-	store_done(st);
-	return true;
-}
-
 static bool insert_event(struct revenue *r, const char *peer_id,
 			 const char *event, uint64_t now, char **err)
 {
@@ -39,7 +27,7 @@ static bool insert_event(struct revenue *r, const char *peer_id,
 	sqlite3_bind_text(st, 1, peer_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	return step_done(r, st, "peer_events", err);
+	return store_step_done(r->db, st, "peer_events", err);
 }
 
 bool peers_record_event(struct revenue *r, const char *peer_id,
@@ -216,7 +204,7 @@ static bool reputation_put(struct revenue *r, const char *peer_id,
 	sqlite3_bind_double(st, 2, s->successes);
 	sqlite3_bind_double(st, 3, s->failures);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->last_update_sec);
-	return step_done(r, st, "peer_reputation", err);
+	return store_step_done(r->db, st, "peer_reputation", err);
 }
 
 static bool cursor_rw(struct revenue *r, bool write, uint64_t *v, char **err)
@@ -243,7 +231,7 @@ static bool cursor_rw(struct revenue *r, bool write, uint64_t *v, char **err)
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)*v);
-	return step_done(r, st, "sync_state", err);
+	return store_step_done(r->db, st, "sync_state", err);
 }
 
 struct rep_peer {
@@ -383,7 +371,7 @@ bool peers_reputation_update(struct revenue *r, const struct node_view *v,
 				} else {
 					sqlite3_bind_text(st, 1, gone[i], -1,
 							  SQLITE_TRANSIENT);
-					ok = step_done(r, st, "peer_reputation",
+					ok = store_step_done(r->db, st, "peer_reputation",
 						       err);
 				}
 			}
@@ -409,7 +397,7 @@ bool peers_prune_events(struct revenue *r, uint64_t cutoff, uint64_t *deleted,
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
-	if (!step_done(r, st, "peer_events", err))
+	if (!store_step_done(r->db, st, "peer_events", err))
 		return false;
 	*deleted = (uint64_t)sqlite3_changes(store_db(r->db));
 	return true;

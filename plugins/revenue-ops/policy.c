@@ -482,13 +482,7 @@ static bool log_change(struct revenue *r, const char *peer_id,
 	if (policy_text)
 		sqlite3_bind_text(st, 3, policy_text, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("policy_changes: %s", store_errmsg(r->db));
-		store_done(st);
-		return false;
-	}
-	store_done(st);
-	return true;
+	return store_step_done(r->db, st, "policy_changes", err);
 }
 
 bool policy_put(struct revenue *r, struct policy *p, const char *action,
@@ -528,12 +522,8 @@ bool policy_put(struct revenue *r, struct policy *p, const char *action,
 	if (p->expires_at)
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)p->expires_at);
 	free(tags);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("peer_policies: %s", store_errmsg(r->db));
-		store_done(st);
+	if (!store_step_done(r->db, st, "peer_policies", err))
 		return false;
-	}
-	store_done(st);
 	j = policy_json(p, now);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
@@ -550,12 +540,8 @@ bool policy_delete(struct revenue *r, const char *peer_id, uint64_t now,
 	if (!st)
 		return false;
 	sqlite3_bind_text(st, 1, peer_id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("peer_policies: %s", store_errmsg(r->db));
-		store_done(st);
+	if (!store_step_done(r->db, st, "peer_policies", err))
 		return false;
-	}
-	store_done(st);
 	return log_change(r, peer_id, "delete", NULL, now, err);
 }
 
@@ -575,12 +561,8 @@ bool policy_expire(struct revenue *r, uint64_t now, uint64_t *deleted,
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("policy_changes: %s", store_errmsg(r->db));
-		store_done(st);
+	if (!store_step_done(r->db, st, "policy_changes", err))
 		return false;
-	}
-	store_done(st);
 	st = store_stmt(r->db,
 			"DELETE FROM peer_policies WHERE expires_at IS NOT "
 			"NULL AND expires_at <= ?1",
@@ -588,12 +570,8 @@ bool policy_expire(struct revenue *r, uint64_t now, uint64_t *deleted,
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xfmt("peer_policies: %s", store_errmsg(r->db));
-		store_done(st);
+	if (!store_step_done(r->db, st, "peer_policies", err))
 		return false;
-	}
 	*deleted = (uint64_t)sqlite3_changes(store_db(r->db));
-	store_done(st);
 	return true;
 }
