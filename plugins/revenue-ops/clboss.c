@@ -178,12 +178,7 @@ bool clboss_record(struct revenue *r, const char *peer_id, const char *tags,
 		sqlite3_bind_text(st, 1, peer_id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, t, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			*err =
-			    xfmt("clboss_unmanaged: %s", store_errmsg(r->db));
-			ok = false;
-		}
-		store_done(st);
+		ok = store_step_done(r->db, st, "clboss_unmanaged", err);
 	}
 	free(copy);
 	return ok;
@@ -337,6 +332,21 @@ struct remanage {
 	char tag_arg[16];
 };
 
+/* CLBOSS manages @tag of @peer again: drop our record of it. */
+static bool forget_tag(struct revenue *r, const char *peer, const char *tag,
+		       char **err)
+{
+	sqlite3_stmt *st = store_stmt(r->db,
+				      "DELETE FROM clboss_unmanaged WHERE "
+				      "peer_id = ?1 AND tag = ?2",
+				      err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, tag, -1, SQLITE_TRANSIENT);
+	return store_step_done(r->db, st, "clboss_unmanaged", err);
+}
+
 static void remanage_finish(struct remanage *m)
 {
 	struct revenue *r = plugin_app(command_plugin(m->cmd));
@@ -349,23 +359,9 @@ static void remanage_finish(struct remanage *m)
 	/* Forget the tags CLBOSS took back. */
 	if (m->ok && store_begin(r->db, &err)) {
 		bool good = true;
-		for (size_t i = 0; i < m->ntags && good; i++) {
-			sqlite3_stmt *st;
-			if (!m->ok_tag[i])
-				continue;
-			st = store_stmt(r->db,
-					"DELETE FROM clboss_unmanaged WHERE "
-					"peer_id = ?1 AND tag = ?2",
-					&err);
-			if (!st) {
-				good = false;
-				break;
-			}
-			sqlite3_bind_text(st, 1, m->peer, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(st, 2, m->tags[i], -1, SQLITE_STATIC);
-			good = sqlite3_step(st) == SQLITE_DONE;
-			store_done(st);
-		}
+		for (size_t i = 0; i < m->ntags && good; i++)
+			if (m->ok_tag[i])
+				good = forget_tag(r, m->peer, m->tags[i], &err);
 		if (good)
 			good = store_commit(r->db, &err);
 		else
@@ -544,23 +540,9 @@ static void reconcile_finish(struct reconcile *c)
 		good = false;
 	} else {
 		for (size_t i = 0; i < c->n && good; i++) {
-			sqlite3_stmt *st;
 			if (!c->ok[i])
 				continue;
-			st = store_stmt(r->db,
-					"DELETE FROM clboss_unmanaged WHERE "
-					"peer_id = ?1 AND tag = ?2",
-					&err);
-			if (!st) {
-				good = false;
-				break;
-			}
-			sqlite3_bind_text(st, 1, c->peer[i], -1,
-					  SQLITE_TRANSIENT);
-			sqlite3_bind_text(st, 2, c->tag[i], -1,
-					  SQLITE_TRANSIENT);
-			good = sqlite3_step(st) == SQLITE_DONE;
-			store_done(st);
+			good = forget_tag(r, c->peer[i], c->tag[i], &err);
 			back++;
 		}
 		if (good)
