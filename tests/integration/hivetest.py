@@ -197,3 +197,17 @@ def small_scenario(plugins=("cl-revenue-ops", "cl-hive"), options=None, extra_no
                       "a_balance_sat": 400000 * (i + 1),
                       "a_fee": {"base_msat": 1000, "ppm": 100 + 50 * i}})
     return {"name": "it-small", "nodes": nodes, "channels": chans}
+
+
+def busy_node_scenario(name, seed, days_back=15):
+    """One cl-revenue-ops node, "alice", with five channels (1-5 M sat,
+    100-300 ppm, 60 days old) and steady traffic, started @days_back days
+    before now so its history falls inside the plugin's windows."""
+    nodes = [{"alias": "alice", "fleet": True, "plugins": ["cl-revenue-ops"],
+              "onchain_sat": 5000000}]
+    nodes += [{"alias": "ext%d" % i} for i in range(5)]
+    chans = [{"a": "alice", "b": "ext%d" % i, "capacity_sat": 1000000 * (i + 1),
+              "a_balance_sat": 400000 * (i + 1), "a_fee": {"base_msat": 1000, "ppm": 100 + 50 * i},
+              "age_days": 60} for i in range(5)]
+    return {"name": name, "seed": seed, "start_time": int(time.time()) - days_back * 86400,
+            "nodes": nodes, "channels": chans, "traffic": {"capacity_multiplier": 4}}

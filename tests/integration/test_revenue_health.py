@@ -13,23 +13,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hivetest import RpcError, Serve, Tap  # noqa: E402
+from hivetest import RpcError, Serve, Tap, busy_node_scenario  # noqa: E402
 
 t = Tap()
 DAY = 86400
-NOW = int(time.time())
 UNKNOWN_PEER = "02" + "cd" * 32
 
 
 def scenario():
-    nodes = [{"alias": "alice", "fleet": True, "plugins": ["cl-revenue-ops"],
-              "onchain_sat": 5000000}]
-    nodes += [{"alias": "ext%d" % i} for i in range(5)]
-    chans = [{"a": "alice", "b": "ext%d" % i, "capacity_sat": 1000000 * (i + 1),
-              "a_balance_sat": 400000 * (i + 1), "a_fee": {"base_msat": 1000, "ppm": 100 + 50 * i},
-              "age_days": 60} for i in range(5)]
-    return {"name": "it-health", "seed": 11, "start_time": NOW - 15 * DAY, "nodes": nodes,
-            "channels": chans, "traffic": {"capacity_multiplier": 4}}
+    return busy_node_scenario("it-health", 11)
 
 
 def dump(s):
