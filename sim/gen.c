@@ -29,6 +29,7 @@ struct gen_cfg {
 	uint64_t fleet_channels, fleet_base_msat, fleet_ppm;
 	double fleet_capacity_sat, fleet_local_share;
 	uint64_t competing_paths;
+	double competitor_capacity;
 	double age_days_max;
 };
 
@@ -57,7 +58,7 @@ static bool parse(const json_t *j, struct gen_cfg *c, char **err)
 		"impl", "source_share", "sink_share", "role_factor",
 		"fleet_channels", "fleet_capacity_sat", "fleet_local_share",
 		"fleet_base_msat", "fleet_ppm", "competing_paths",
-		"age_days_max", NULL};
+		"competitor_capacity", "age_days_max", NULL};
 	static const double def_impl[IMPL_N] = {0.75, 0.15, 0.05, 0.05};
 	struct cfg r;
 	bool ok;
@@ -106,7 +107,9 @@ static bool parse(const json_t *j, struct gen_cfg *c, char **err)
 	     cfg_u64(&r, "fleet_base_msat", 1000, 0, 100000000,
 		     &c->fleet_base_msat) &&
 	     cfg_u64(&r, "fleet_ppm", 100, 0, 1000000, &c->fleet_ppm) &&
-	     cfg_u64(&r, "competing_paths", 2, 0, 100, &c->competing_paths) &&
+	     cfg_u64(&r, "competing_paths", 3, 0, 100, &c->competing_paths) &&
+	     cfg_num(&r, "competitor_capacity", 1, 0, false, 10,
+		     &c->competitor_capacity) &&
 	     cfg_num(&r, "age_days_max", 730, 1, false, 5000,
 		     &c->age_days_max);
 	if (ok && c->capacity_max_sat < c->capacity_min_sat)
@@ -287,9 +290,12 @@ static uint32_t channels_to_open(struct gen *g)
 	}
 }
 
-/* Whether @y reaches @x in at most two hops without @f (neighbours of @x
- * are marked with the current stamp). */
-static bool covered(struct gen *g, uint32_t y, uint32_t x, uint32_t f)
+/* Whether @y reaches @x in at most two hops without @f over channels of
+ * at least @min_sat (neighbours of @x over such channels are marked with
+ * the current stamp): a path that cannot carry what the fleet channel
+ * carries is no alternative for the payments that matter most. */
+static bool covered(struct gen *g, uint32_t y, uint32_t x, uint32_t f,
+		    uint64_t min_sat)
 {
 	const struct net *net = g->net;
 	const struct net_node *n = &net->nodes[y];
@@ -300,7 +306,7 @@ static bool covered(struct gen *g, uint32_t y, uint32_t x, uint32_t f)
 		const struct net_channel *ch = &net->chans[n->chans[k]];
 		uint32_t z = net_channel_peer(ch, y);
 		if (ch->state == CHAN_NORMAL && z != f && z != x &&
-		    g->mark[z] == g->stamp)
+		    ch->capacity_sat >= min_sat && g->mark[z] == g->stamp)
 			return true;
 	}
 	return false;
@@ -312,7 +318,8 @@ static bool compete(struct gen *g, uint32_t f, uint32_t ci, char **err)
 	struct net *net = g->net;
 	const struct net_channel *fc = &net->chans[ci];
 	uint32_t x = net_channel_peer(fc, f), *ys, *xn;
-	uint64_t fcap = fc->capacity_sat;
+	uint64_t fcap = fc->capacity_sat,
+		 min_sat = (uint64_t)((double)fcap * g->cfg->competitor_capacity);
 	size_t nys = 0, nxn = 0, have = 0, need;
 	bool ok = true;
 
@@ -329,7 +336,8 @@ static bool compete(struct gen *g, uint32_t f, uint32_t ci, char **err)
 		const struct net_channel *ch = &net->chans[net->nodes[x].chans[k]];
 		uint32_t z = net_channel_peer(ch, x);
 		if (z != f && ch->state == CHAN_NORMAL) {
-			g->mark[z] = g->stamp;
+			if (ch->capacity_sat >= min_sat)
+				g->mark[z] = g->stamp;
 			if (!net->nodes[z].fleet)
 				xn[nxn++] = z;
 		}
@@ -343,7 +351,7 @@ static bool compete(struct gen *g, uint32_t f, uint32_t ci, char **err)
 		ys[j] = t;
 	}
 	for (size_t i = 0; i < nys && have < need; i++)
-		if (covered(g, ys[i], x, f)) {
+		if (covered(g, ys[i], x, f, min_sat)) {
 			ys[i] = UINT32_MAX;
 			have++;
 		}

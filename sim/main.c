@@ -7,9 +7,11 @@
 #include "common/jsonrpc_io.h"
 #include "common/loop.h"
 #include "common/util.h"
+#include "sim/compare.h"
 #include "sim/keys.h"
 #include "sim/lightningd.h"
 #include "sim/net.h"
+#include "sim/payments.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
@@ -64,8 +66,16 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage:\n"
 		"  hive-sim run SCENARIO.json [--days N] [--seed S] [--out DIR]\n"
-		"               [--baseline] [--disable-plugin NAME]...\n"
+		"               [--baseline [KIND]] [--disable-plugin NAME]...\n"
 		"               [--plugin-opt NAME=VALUE]... [--warmup-days N]\n"
+		"               [--sensitivity low|default|high]\n"
+		"               [--competitor-share X] [--oracle-cache FILE]\n"
+		"               [--jobs N]\n"
+		"     KIND: stock (the default), market-median,\n"
+		"           balance-proportional, oracle\n"
+		"  hive-sim compare SCENARIO.json [--days N] [--seeds 1,2,3]\n"
+		"               [--sensitivity LIST|all] [--baselines LIST]\n"
+		"               [--competitor-share X] [--jobs N] [--out DIR]\n"
 		"  hive-sim serve SCENARIO.json [--dir DIR] [--sim-clock] [--speed X]\n"
 		"               [--disable-plugin NAME]... [--plugin-opt N=V]...\n"
 		"  hive-sim cli [--dir DIR] NODE METHOD [PARAMS...]\n"
@@ -251,8 +261,11 @@ struct cmdline {
 	json_t *plugin_opts;
 	double days, warmup_days, speed;
 	uint64_t seed;
-	bool baseline, verbose, sim_clock;
-	int timeout_ms;
+	enum baseline_kind baseline;
+	double competitor_share; /* < 0: the scenario's */
+	const char *sensitivity, *oracle_cache;
+	bool verbose, sim_clock;
+	int timeout_ms, jobs;
 };
 
 static bool parse_common(int argc, char **argv, struct cmdline *cl)
@@ -263,7 +276,32 @@ static bool parse_common(int argc, char **argv, struct cmdline *cl)
 		unsigned long long u;
 		double d;
 		if (!strcmp(a, "--baseline")) {
-			cl->baseline = true;
+			/* A bare --baseline is the stock one, as it always
+			 * was; a kind follows unless the next word is an
+			 * option or the scenario file. */
+			cl->baseline = BASELINE_STOCK;
+			if (v && v[0] != '-' && !strstr(v, ".json")) {
+				if (!baseline_parse(v, &cl->baseline)) {
+					fprintf(stderr,
+						"hive-sim: --baseline: unknown "
+						"baseline '%s' (stock, "
+						"market-median, "
+						"balance-proportional or "
+						"oracle)\n",
+						v);
+					return false;
+				}
+				i++;
+			}
+		} else if (!strncmp(a, "--baseline=", 11)) {
+			if (!baseline_parse(a + 11, &cl->baseline)) {
+				fprintf(stderr,
+					"hive-sim: --baseline: unknown baseline "
+					"'%s' (stock, market-median, "
+					"balance-proportional or oracle)\n",
+					a + 11);
+				return false;
+			}
 		} else if (!strcmp(a, "--verbose")) {
 			cl->verbose = true;
 		} else if (!strcmp(a, "--sim-clock")) {
@@ -314,6 +352,33 @@ static bool parse_common(int argc, char **argv, struct cmdline *cl)
 				return false;
 			}
 			cl->seed = u, i++;
+		} else if (!strcmp(a, "--competitor-share")) {
+			if (!str_to_double(v, &d) || !(d >= 0 && d <= 1)) {
+				fprintf(stderr, "hive-sim: --competitor-share: "
+						"'%s' is not a share in [0, 1]\n",
+					v);
+				return false;
+			}
+			cl->competitor_share = d, i++;
+		} else if (!strcmp(a, "--sensitivity")) {
+			if (!payments_sensitivity_parse(v, NULL)) {
+				fprintf(stderr, "hive-sim: --sensitivity: "
+						"'%s' is not low, default or "
+						"high\n",
+					v);
+				return false;
+			}
+			cl->sensitivity = v, i++;
+		} else if (!strcmp(a, "--oracle-cache")) {
+			cl->oracle_cache = v, i++;
+		} else if (!strcmp(a, "--jobs")) {
+			if (!str_to_u64(v, &u) || u < 1 || u > 256) {
+				fprintf(stderr, "hive-sim: --jobs: '%s' is not "
+						"1..256\n",
+					v);
+				return false;
+			}
+			cl->jobs = (int)u, i++;
 		} else if (!strcmp(a, "--timeout-ms")) {
 			if (!str_to_u64(v, &u) || u > 3600000)
 				return false;
@@ -352,7 +417,8 @@ static void write_index(const struct sim *sim)
 
 static int cmd_serve(int argc, char **argv)
 {
-	struct cmdline cl = {.dir = default_dir(), .speed = -1};
+	struct cmdline cl = {
+		.dir = default_dir(), .speed = -1, .competitor_share = -1};
 	struct scenario *sc;
 	struct sim *sim;
 	char *err = NULL, *report;
@@ -366,6 +432,14 @@ static int cmd_serve(int argc, char **argv)
 		free(cl.plugin_dir);
 		return 2;
 	}
+	if (cl.baseline > BASELINE_STOCK) {
+		fprintf(stderr, "hive-sim serve: --baseline %s is for `run`; "
+				"serve takes a bare --baseline (no plugins)\n",
+			baseline_name(cl.baseline));
+		json_decref(cl.plugin_opts);
+		free(cl.plugin_dir);
+		return 2;
+	}
 	sc = scenario_load(cl.scenario, &err);
 	if (!sc) {
 		fprintf(stderr, "hive-sim: %s\n", err);
@@ -374,11 +448,15 @@ static int cmd_serve(int argc, char **argv)
 		free(cl.plugin_dir);
 		return 1;
 	}
+	if (cl.sensitivity)
+		scenario_set_traffic(sc, "fee_sensitivity",
+				     json_string(cl.sensitivity));
 	struct sim_opts so = {
 		.dir = cl.dir,
 		.plugin_dir = cl.plugin_dir,
 		.sim_clock = cl.sim_clock,
-		.baseline = cl.baseline,
+		.baseline = cl.baseline != BASELINE_NONE,
+		.competitor_share = cl.competitor_share,
 		.disabled = cl.disabled,
 		.ndisabled = cl.ndisabled,
 		.plugin_opts = cl.plugin_opts,
@@ -439,7 +517,10 @@ out:
 
 static int cmd_run(int argc, char **argv)
 {
-	struct cmdline cl = {.out = "sim-out", .days = 30, .warmup_days = 3};
+	struct cmdline cl = {.out = "sim-out",
+			     .days = 30,
+			     .warmup_days = 3,
+			     .competitor_share = -1};
 	struct run_opts ro;
 	int rc;
 
@@ -459,6 +540,10 @@ static int cmd_run(int argc, char **argv)
 		.warmup_days = cl.warmup_days,
 		.seed = cl.seed,
 		.baseline = cl.baseline,
+		.competitor_share = cl.competitor_share,
+		.sensitivity = cl.sensitivity,
+		.oracle_cache = cl.oracle_cache,
+		.jobs = cl.jobs,
 		.disabled = cl.disabled,
 		.ndisabled = cl.ndisabled,
 		.plugin_opts = cl.plugin_opts,
@@ -490,6 +575,17 @@ int main(int argc, char **argv)
 		rc = cmd_serve(argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "run"))
 		rc = cmd_run(argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "compare")) {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0) {
+			fprintf(stderr, "hive-sim: cannot find myself\n");
+			rc = 1;
+		} else {
+			self[n] = '\0';
+			rc = sim_compare(argc - 2, argv + 2, self);
+		}
+	}
 	else {
 		usage(stderr);
 		rc = 2;

@@ -2,6 +2,8 @@
 #include "sim/net.h"
 #include "common/util.h"
 #include "common/wire.h"
+#include "engine/rng.h"
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -237,6 +239,14 @@ bool net_set_policy(struct net *net, struct net_channel *ch, int side,
 		net->next_gossip_sec = gossip_at_sec;
 	}
 	return true;
+}
+
+/* The 2022 measurements: mean 360 s, 95 % of nodes by 753 s, all by
+ * 2,500 s (Goegge, Rohrer, Tschorsch, arXiv 2205.12737). */
+uint64_t net_gossip_delay_sec(struct rng *r)
+{
+	double d = rng_lognormal(r, log(300.0), 0.5);
+	return d > 2500.0 ? 2500 : (uint64_t)d;
 }
 
 void net_apply_gossip(struct net *net)

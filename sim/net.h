@@ -127,6 +127,8 @@ struct net_channel {
 	uint32_t in_payments_offered[2], in_payments_fulfilled[2];
 	uint32_t out_payments_offered[2], out_payments_fulfilled[2];
 	uint64_t in_offered_msat[2], out_offered_msat[2];
+	/* Fees node[d] earned forwarding out over this channel. */
+	uint64_t fee_out_msat[2];
 };
 
 struct net_node {
@@ -216,6 +218,11 @@ bool net_set_policy(struct net *net, struct net_channel *ch, int side,
 /* Peers of @node: channel peers (channels not closed) and peers connected
  * without a channel, each once, in a stable order. Caller frees. */
 uint32_t *net_node_peers(const struct net *net, uint32_t node, size_t *n);
+
+/* How long a channel_update takes to reach senders, drawn from @r:
+ * log-normal, median 300 s, sigma 0.5, capped at 2,500 s. */
+struct rng;
+uint64_t net_gossip_delay_sec(struct rng *r);
 
 /* Make due gossip visible to senders (call as time advances; cheap when
  * nothing is due). */

@@ -21,6 +21,7 @@ enum {
 	EV_BACK,		     /* failure reached the sender */
 	EV_SETTLE,		     /* preimage reached the sender */
 	EV_RELEASE,		     /* held MPP part failed back */
+	EV_REFILL,		     /* hourly: external liquidity upkeep */
 };
 
 /* BOLT 4 failure codes. */
@@ -36,6 +37,7 @@ enum {
 #define WIRE_MPP_TIMEOUT 23
 
 #define NO_SLOT UINT32_MAX
+#define REFILL_MS (3600 * 1000ULL)
 #define MAX_PARTS 32
 
 static const char *const kind_names[SENDER_NKINDS] = {
@@ -76,6 +78,8 @@ struct traffic_cfg {
 	uint64_t hop_latency_min_ms, hop_latency_max_ms;
 	uint64_t fee_grace_sec, memory_max;
 	bool mpp;
+	enum fee_sensitivity sensitivity;
+	double refill_half_life_days;
 };
 
 struct ahop {
@@ -163,6 +167,12 @@ struct payments {
 	uint64_t now_ms;
 	uint64_t stats_from_ms;
 	struct pay_stats st;
+	/* Opening split (side 0's balance) of the channels that existed at
+	 * creation: external channels relax toward it. */
+	uint64_t *refill_target_msat;
+	size_t nrefill;
+	bool refill_scheduled;
+	uint64_t refill_next_ms; /* on an hourly grid from the first start */
 };
 
 /* ---- configuration ------------------------------------------------------ */
@@ -177,7 +187,7 @@ static bool parse_traffic(const json_t *t, struct traffic_cfg *c, char **err)
 		"senders", "fee_cap_scale", "fee_cap_sigma", "belief_noise",
 		"max_attempts", "retry_budget_sec", "hop_latency_min_ms",
 		"hop_latency_max_ms", "fee_grace_sec", "mpp", "memory_max",
-		NULL};
+		"fee_sensitivity", "refill_half_life_days", NULL};
 	/* simulators.md (e) "Senders": lnd-apriori 60 %, lnd-bimodal 10 %,
 	 * LDK 15 %, CLN-xpay 10 %, CLN-pay 5 % [L]. */
 	static const double def_mix[SENDER_NKINDS] = {0.6, 0.1, 0.15, 0.1,
@@ -186,11 +196,11 @@ static bool parse_traffic(const json_t *t, struct traffic_cfg *c, char **err)
 	bool ok;
 
 	ok = cfg_open(&r, t, "traffic", known) &&
-	     cfg_num(&r, "capacity_multiplier", 0.6, 0, true, 1000,
+	     cfg_num(&r, "capacity_multiplier", 4, 0, true, 1000,
 		     &c->capacity_multiplier) &&
-	     cfg_num(&r, "amount_median_sat", 10000, 0, true, INFINITY,
+	     cfg_num(&r, "amount_median_sat", 20000, 0, true, INFINITY,
 		     &c->amount_median_sat) &&
-	     cfg_num(&r, "amount_sigma", 1.8, 0, false, 10, &c->amount_sigma) &&
+	     cfg_num(&r, "amount_sigma", 1.2, 0, false, 10, &c->amount_sigma) &&
 	     cfg_u64(&r, "amount_min_sat", 1, 1, 2100000000000000ULL,
 		     &c->amount_min_sat) &&
 	     cfg_u64(&r, "amount_max_sat", 5000000, 1, 2100000000000000ULL,
@@ -222,7 +232,16 @@ static bool parse_traffic(const json_t *t, struct traffic_cfg *c, char **err)
 		     &c->hop_latency_max_ms) &&
 	     cfg_u64(&r, "fee_grace_sec", 600, 0, 86400, &c->fee_grace_sec) &&
 	     cfg_bool(&r, "mpp", true, &c->mpp) &&
-	     cfg_u64(&r, "memory_max", 512, 1, 100000, &c->memory_max);
+	     cfg_u64(&r, "memory_max", 512, 1, 100000, &c->memory_max) &&
+	     cfg_num(&r, "refill_half_life_days", 3, 0, false, 3650,
+		     &c->refill_half_life_days);
+	c->sensitivity = SENS_DEFAULT;
+	if (ok && json_object_get(t, "fee_sensitivity") &&
+	    !payments_sensitivity_parse(
+		    json_string_value(json_object_get(t, "fee_sensitivity")),
+		    &c->sensitivity))
+		ok = cfg_fail(&r, "fee_sensitivity",
+			      "must be \"low\", \"default\" or \"high\"");
 	if (ok && c->amount_max_sat < c->amount_min_sat)
 		ok = cfg_fail(&r, "amount_max_sat",
 			      "must be at least amount_min_sat (%llu)",
@@ -234,6 +253,32 @@ static bool parse_traffic(const json_t *t, struct traffic_cfg *c, char **err)
 	if (!ok)
 		*err = r.err;
 	return ok;
+}
+
+static const char *const sensitivity_names[] = {"low", "default", "high"};
+/* The weight of the fee in every sender model's hop cost. "low" is the
+ * wallets' own constants: in networks of tens to hundreds of nodes a hop
+ * of reliability is worth so much more than a fee that a well-placed node
+ * can charge ten times the market and keep most of its traffic. "default"
+ * is calibrated so that a channel with competitors earns most near the
+ * competitors' median fee (bench/sim-validation, doc/simulator.md);
+ * "high" is three times that. */
+static const double sensitivity_fee_weight[] = {1, 5, 15};
+
+bool payments_sensitivity_parse(const char *name, enum fee_sensitivity *out)
+{
+	for (int i = 0; name && i < 3; i++)
+		if (!strcmp(name, sensitivity_names[i])) {
+			if (out)
+				*out = (enum fee_sensitivity)i;
+			return true;
+		}
+	return false;
+}
+
+const char *payments_sensitivity_name(enum fee_sensitivity s)
+{
+	return s <= SENS_HIGH ? sensitivity_names[s] : "?";
 }
 
 /* ---- demand ------------------------------------------------------------- */
@@ -650,15 +695,20 @@ static void htlc_settle(struct net_channel *ch, int s, uint64_t amt)
 	ch->in_fulfilled_msat[1 - s] += amt;
 }
 
-/* Credit node @node for forwarding @in_msat into @out_msat. */
-static void credit_forward(struct net_node *n, uint64_t in_msat,
-			   uint64_t out_msat)
+/* Credit the node on side @s of @out for forwarding @in_msat into
+ * @out_msat over it. */
+static void credit_forward(struct net *net, struct net_channel *out, int s,
+			   uint64_t in_msat, uint64_t out_msat)
 {
-	uint64_t fee;
+	struct net_node *n = &net->nodes[out->node[s]];
+	uint64_t fee, t;
 
-	if (amount_msat_sub(&fee, in_msat, out_msat) &&
-	    amount_msat_add(&fee, n->fees_earned_msat, fee))
-		n->fees_earned_msat = fee;
+	if (amount_msat_sub(&fee, in_msat, out_msat)) {
+		if (amount_msat_add(&t, n->fees_earned_msat, fee))
+			n->fees_earned_msat = t;
+		if (amount_msat_add(&t, out->fee_out_msat[s], fee))
+			out->fee_out_msat[s] = t;
+	}
 	n->forwarded_msat += out_msat;
 	n->forwards_settled++;
 }
@@ -775,6 +825,7 @@ static size_t find_route(struct payments *p, struct payment *pay,
 		.nexcl = pay->nexcl,
 		.final_cltv = 18,
 		.xpay_mu = 1,
+		.fee_weight = sensitivity_fee_weight[p->cfg.sensitivity],
 	};
 	unsigned __int128 cap = (unsigned __int128)pay->d.fee_cap_msat * amt /
 				pay->d.amount_msat;
@@ -1061,8 +1112,8 @@ static void on_settle(struct payments *p, uint32_t ai)
 			   h->amt, p->now_ms);
 		if (j > 0) {
 			uint32_t node = ch->node[h->side];
-			credit_forward(&p->net->nodes[node], at->hops[j - 1].amt,
-				       h->amt);
+			credit_forward(p->net, ch, h->side,
+				       at->hops[j - 1].amt, h->amt);
 			fwd_close(p, node, h->fwd_ci, FWD_SETTLED, p->now_ms);
 		}
 	}
@@ -1084,6 +1135,53 @@ static void on_release(struct payments *p, uint32_t ai)
 	at_release(p, ai);
 	if (pay->released == pay->nheld && !pay->inflight)
 		finish(p, ps, false);
+}
+
+/* External operators keep their channels usable by means the model does
+ * not play (rebalancing, swaps, closing and reopening): without them a
+ * network whose demand is directional drains for good, and any liquid
+ * channel becomes the last resort of every retry. So each hour every
+ * channel between external nodes moves a share of the way back to its
+ * opening split, as far as HTLCs in flight and the reserve allow. Fleet
+ * channels are never touched: their liquidity is the plugins' business. */
+static void refill(struct payments *p)
+{
+	struct net *net = p->net;
+	double f = 1 - exp2(-(double)REFILL_MS /
+			    (p->cfg.refill_half_life_days * 86400e3));
+
+	for (size_t c = 0; c < p->nrefill && c < net->nchans; c++) {
+		struct net_channel *ch = &net->chans[c];
+		uint64_t target = p->refill_target_msat[c], reserve, give, room;
+		int from;
+		double want;
+
+		if (ch->state != CHAN_NORMAL || net->nodes[ch->node[0]].fleet ||
+		    net->nodes[ch->node[1]].fleet)
+			continue;
+		from = ch->balance_msat[0] > target ? 0 : 1;
+		want = f * fabs((double)ch->balance_msat[0] - (double)target);
+		reserve = route_reserve_msat(ch->capacity_sat);
+		room = ch->htlc_out_msat[from] + reserve;
+		if (ch->balance_msat[from] <= room)
+			continue;
+		give = (uint64_t)want;
+		if (give > ch->balance_msat[from] - room)
+			give = ch->balance_msat[from] - room;
+		ch->balance_msat[from] -= give;
+		ch->balance_msat[1 - from] += give;
+	}
+}
+
+/* The next hourly refill, if it falls before the demand ends (so a
+ * caller that pops events until the queue is empty stops). */
+static void schedule_refill(struct payments *p)
+{
+	if (p->refill_scheduled || p->cfg.refill_half_life_days <= 0 ||
+	    p->refill_next_ms >= p->end_ms)
+		return;
+	p->refill_scheduled = true;
+	evq_push(p->q, p->refill_next_ms, EV_REFILL, 0, 0, NULL);
 }
 
 static void schedule_candidate(struct payments *p)
@@ -1169,6 +1267,12 @@ bool payments_handle(struct payments *p, const struct event *ev)
 		if ((at = event_attempt(p, ev)))
 			on_release(p, (uint32_t)ev->a);
 		break;
+	case EV_REFILL:
+		refill(p);
+		p->refill_scheduled = false;
+		p->refill_next_ms += REFILL_MS;
+		schedule_refill(p);
+		break;
 	}
 	return true;
 }
@@ -1201,6 +1305,10 @@ struct payments *payments_new(struct net *net, struct evq *q,
 	p->hash_salt = rng_u64(&root);
 	build_tables(p);
 	p->router = router_new(net);
+	p->nrefill = net->nchans;
+	p->refill_target_msat = xmalloc(sizeof(uint64_t) * (net->nchans + 1));
+	for (size_t c = 0; c < net->nchans; c++)
+		p->refill_target_msat[c] = net->chans[c].balance_msat[0];
 	p->now_ms = net->now_sec * 1000;
 	return p;
 }
@@ -1221,6 +1329,7 @@ void payments_free(struct payments *p)
 	free(p->recv_nodes);
 	free(p->send_cum);
 	free(p->recv_cum);
+	free(p->refill_target_msat);
 	router_free(p->router);
 	free(p);
 }
@@ -1233,12 +1342,15 @@ void payments_start(struct payments *p, uint64_t start_ms, uint64_t end_ms)
 		p->started = true;
 		p->cand_ms = (double)start_ms;
 		p->end_ms = end_ms;
+		p->refill_next_ms = start_ms + REFILL_MS;
+		schedule_refill(p);
 		schedule_candidate(p);
 		return;
 	}
 	if (end_ms <= p->end_ms)
 		return;
 	p->end_ms = end_ms;
+	schedule_refill(p);
 	/* The stream stopped at the candidate past the old end: it is
 	 * already drawn, so schedule it rather than draw a new one. */
 	if (!p->pending && p->cand_ms < (double)end_ms) {
@@ -1359,7 +1471,7 @@ bool payments_sendpay_now(struct payments *p, uint32_t payer,
 		htlc_settle(ch, side[k], hops[k].amount_msat);
 		if (k > 0) {
 			uint32_t node = ch->node[side[k]];
-			credit_forward(&net->nodes[node],
+			credit_forward(net, ch, side[k],
 				       hops[k - 1].amount_msat,
 				       hops[k].amount_msat);
 			fwd_close(p, node, ci[k], FWD_SETTLED, now_ms);
@@ -1435,4 +1547,9 @@ void payments_reset_stats(struct payments *p, uint64_t ms)
 {
 	memset(&p->st, 0, sizeof(p->st));
 	p->stats_from_ms = ms;
+}
+
+enum fee_sensitivity payments_sensitivity(const struct payments *p)
+{
+	return p->cfg.sensitivity;
 }

@@ -96,6 +96,17 @@ struct pay_hooks {
 	void (*payment_done)(void *arg, const struct pay_result *r);
 };
 
+/* How strongly senders weigh fees against reliability (the "traffic"
+ * object's fee_sensitivity): a scenario knob, so no result depends on one
+ * guess about wallets. */
+enum fee_sensitivity { SENS_LOW, SENS_DEFAULT, SENS_HIGH };
+
+/* "low", "default" or "high" into *out (may be NULL: only check). */
+bool payments_sensitivity_parse(const char *name, enum fee_sensitivity *out);
+const char *payments_sensitivity_name(enum fee_sensitivity s);
+/* The engine's fee sensitivity. */
+enum fee_sensitivity payments_sensitivity(const struct payments *p);
+
 /* Event types the engine uses are >= PAY_EVENT_BASE. */
 #define PAY_EVENT_BASE 1000
 #define PAY_EVENT_LAST 1009

@@ -413,6 +413,7 @@ size_t router_find(struct router *r, const struct route_query *q,
 	struct net *net = r->net;
 	const bool lnd = q->kind == SENDER_LND || q->kind == SENDER_LND_BIMODAL;
 	const double A = (double)q->amount_msat;
+	const double fw = q->fee_weight > 0 ? q->fee_weight : 1;
 	double attempt_cost = 0, xpay_k = 0;
 	uint32_t src = q->source, tgt = q->target, s;
 	struct label *lab;
@@ -560,18 +561,18 @@ size_t router_find(struct router *r, const struct route_query *q,
 				switch (q->kind) {
 				case SENDER_LND:
 					pw = p_apriori(a, c, e, q->now_ms);
-					dw = (double)fee + a * cl * 15e-9;
+					dw = fw * (double)fee + a * cl * 15e-9;
 					break;
 				case SENDER_LND_BIMODAL:
 					pw = p_bimodal(a, c, e, q->now_ms);
-					dw = (double)fee + a * cl * 15e-9;
+					dw = fw * (double)fee + a * cl * 15e-9;
 					break;
 				case SENDER_LDK:
 					/* max_channel_saturation_power_of_half
 					 * = 2: at most 1/4 of a channel. */
 					if (q->ldk_saturation && a > c / 4)
 						continue;
-					dw = (double)fee + 1024.0 +
+					dw = fw * (double)fee + 1024.0 +
 					     a * 131072.0 / 1073741824.0;
 					if (pol->htlc_max_msat >= cap / 2)
 						dw += 250.0;
@@ -595,7 +596,7 @@ size_t router_find(struct router *r, const struct route_query *q,
 								  q->now_ms);
 					if (p <= 0)
 						continue;
-					dw = q->xpay_mu / 100.0 * (double)fee +
+					dw = q->xpay_mu / 100.0 * fw * (double)fee +
 					     (100.0 - q->xpay_mu) / 100.0 *
 						     xpay_k * -log(p);
 					break;
@@ -603,7 +604,7 @@ size_t router_find(struct router *r, const struct route_query *q,
 				case SENDER_CLN_PAY:
 					/* Legacy pay: cost times a uniform
 					 * liquidity bias; riskfactor 10. */
-					dw = ((double)fee + a * cl * 10.0 / 5259600.0 +
+					dw = (fw * (double)fee + a * cl * 10.0 / 5259600.0 +
 					      1.0) *
 					     (1.0 - log1p(-a / (c + 1.0)));
 					break;

@@ -110,6 +110,9 @@ struct route_query {
 	size_t nexcl;
 	uint32_t final_cltv;
 	double xpay_mu;		 /* CLN xpay fee weight, 1..100 */
+	/* Multiplies the fee in every sender model's hop cost (the fee
+	 * sensitivity); 0 means 1. Fee caps are not affected. */
+	double fee_weight;
 	bool ldk_saturation;	 /* LDK: at most 1/4 of a channel per path */
 };
 

@@ -16,6 +16,7 @@
 #include "sim/evq.h"
 #include "sim/lightningd.h"
 #include "sim/net.h"
+#include "sim/oracle.h"
 #include "sim/payments.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
@@ -34,6 +35,7 @@ struct node_base {
 	uint64_t fees_earned_msat, rebalance_fees_paid_msat;
 	uint64_t onchain_fees_paid_sat;
 	uint64_t settled, failed, local_failed, fee_updates;
+	uint64_t forwarded_msat;
 };
 
 struct run {
@@ -42,8 +44,10 @@ struct run {
 	struct sim *sim;
 	uint64_t t_start_ms, t_measure_ms, t_end_ms;
 	struct node_base *base;
+	uint64_t *chan_fee_base_msat; /* fee_out_msat[2] per channel */
 	FILE *ts;
 	double wall_start;
+	struct oracle_result oracle; /* --baseline oracle */
 };
 
 static double wall_now(void)
@@ -53,9 +57,22 @@ static double wall_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static void say(const char *line)
+{
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
 static void snapshot_base(struct run *rn)
 {
 	struct net *net = rn->sim->net;
+
+	free(rn->chan_fee_base_msat);
+	rn->chan_fee_base_msat = xzalloc(sizeof(uint64_t) * 2 * (net->nchans + 1));
+	for (size_t c = 0; c < net->nchans; c++)
+		for (int d = 0; d < 2; d++)
+			rn->chan_fee_base_msat[2 * c + d] =
+				net->chans[c].fee_out_msat[d];
 	for (size_t i = 0; i < net->nnodes; i++) {
 		const struct net_node *n = &net->nodes[i];
 		rn->base[i] = (struct node_base){
@@ -66,6 +83,7 @@ static void snapshot_base(struct run *rn)
 			.failed = n->forwards_failed,
 			.local_failed = n->forwards_local_failed,
 			.fee_updates = n->fee_updates,
+			.forwarded_msat = n->forwarded_msat,
 		};
 	}
 }
@@ -124,6 +142,38 @@ static void open_timeseries(struct run *rn, const char *path)
 				net->nodes[i].alias, net->nodes[i].alias,
 				net->nodes[i].alias);
 	fprintf(rn->ts, ",payments_attempted,payments_succeeded\n");
+}
+
+/* Each channel of fleet node @node at the end: its fee rate, the market
+ * median toward the same peer, its local share, and the fees it earned
+ * forwarding out during the measured period. */
+static json_t *fleet_channels_json(const struct run *rn, uint32_t node)
+{
+	const struct net *net = rn->sim->net;
+	const struct net_node *n = &net->nodes[node];
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < n->nchans; k++) {
+		uint32_t c = n->chans[k];
+		const struct net_channel *ch = &net->chans[c];
+		int s = net_channel_side(ch, node);
+		if (ch->state == CHAN_CLOSED)
+			continue;
+		json_array_append_new(
+			a,
+			json_pack("{s:s,s:s,s:i,s:i,s:f,s:I}", "short_channel_id",
+				  ch->scid, "peer",
+				  net->nodes[ch->node[1 - s]].alias, "fee_ppm",
+				  (int)ch->pol[s].ppm, "market_median_ppm",
+				  (int)pricing_market_median_ppm(net, c, node),
+				  "local_share",
+				  (double)ch->balance_msat[s] /
+					  ((double)ch->capacity_sat * 1000.0),
+				  "fees_earned_msat",
+				  (json_int_t)(ch->fee_out_msat[s] -
+					       rn->chan_fee_base_msat[2 * c + s])));
+	}
+	return a;
 }
 
 /* Gini coefficient of @v (mean absolute difference / twice the mean);
@@ -186,6 +236,12 @@ static json_t *build_report(struct run *rn)
 				     1000),
 			"net_profit_msat", (json_int_t)np, "fee_updates",
 			(json_int_t)(n->fee_updates - b->fee_updates));
+		json_object_set_new(jn, "forwarded_msat",
+				    json_integer((json_int_t)(n->forwarded_msat -
+							      b->forwarded_msat)));
+		if (n->fleet)
+			json_object_set_new(jn, "channel_fees",
+					    fleet_channels_json(rn, (uint32_t)i));
 		json_array_append_new(nodes, jn);
 		if (n->fleet) {
 			json_array_append_new(members, json_string(n->alias));
@@ -197,11 +253,11 @@ static json_t *build_report(struct run *rn)
 	double g = gini(profits, nprof);
 	free(profits);
 	rep = json_pack(
-		"{s:s,s:I,s:f,s:f,s:b,s:o,s:{s:o,s:I,s:I,s:o},"
+		"{s:s,s:I,s:f,s:f,s:s,s:o,s:{s:o,s:I,s:I,s:o},"
 		"s:{s:I,s:I,s:I,s:I,s:f}}",
 		"scenario", rn->sc->name, "seed", (json_int_t)rn->sim->net->seed,
 		"days", rn->o->days, "warmup_days", rn->o->warmup_days,
-		"baseline", rn->o->baseline, "nodes", nodes, "fleet", "members",
+		"baseline", baseline_name(rn->o->baseline), "nodes", nodes, "fleet", "members",
 		members, "fees_earned_msat", (json_int_t)fleet_fees,
 		"net_profit_msat", (json_int_t)fleet_net, "gini_net_profit",
 		isnan(g) ? json_null() : json_real(g), "network",
@@ -212,6 +268,25 @@ static json_t *build_report(struct run *rn)
 		ps.payments_attempted ? (double)ps.payments_succeeded /
 						(double)ps.payments_attempted
 				      : 0.0);
+	{
+		size_t cn, cd;
+		pricing_counts(rn->sim->pricing, &cn, &cd);
+		json_object_set_new(rep, "competitors",
+				    json_pack("{s:I,s:I}", "nodes",
+					      (json_int_t)cn, "directions",
+					      (json_int_t)cd));
+	}
+	json_object_set_new(rep, "sensitivity",
+			    json_string(payments_sensitivity_name(
+				    payments_sensitivity(rn->sim->pay))));
+	if (rn->oracle.ppm)
+		json_object_set_new(
+			rep, "oracle",
+			json_pack("{s:I,s:b,s:s,s:I}", "runs",
+				  (json_int_t)rn->oracle.runs, "from_cache",
+				  rn->oracle.from_cache, "cache",
+				  rn->oracle.cache_path, "search_fees_earned_msat",
+				  (json_int_t)rn->oracle.best.fees_earned_msat));
 	return rep;
 }
 
@@ -222,10 +297,12 @@ static void print_summary(struct run *rn, const json_t *rep)
 	size_t i;
 	json_t *n;
 
-	printf("\n%s — %g days after %g days warm-up, seed %lld%s\n",
+	printf("\n%s — %g days after %g days warm-up, seed %lld%s%s%s\n",
 	       rn->sc->name, rn->o->days, rn->o->warmup_days,
 	       (long long)json_integer_value(json_object_get(rep, "seed")),
-	       rn->o->baseline ? " (baseline: plugins off)" : "");
+	       rn->o->baseline ? " (baseline " : "",
+	       rn->o->baseline ? baseline_name(rn->o->baseline) : "",
+	       rn->o->baseline ? ": plugins off)" : "");
 	printf("%-12s %8s %10s %10s %12s %12s %12s %8s\n", "node", "chans",
 	       "settled", "failed", "fees sat", "rebal sat", "net sat",
 	       "updates");
@@ -311,6 +388,35 @@ int sim_run(const struct run_opts *o)
 		free(err);
 		return 1;
 	}
+	if (o->sensitivity)
+		scenario_set_traffic(rn.sc, "fee_sensitivity",
+				     json_string(o->sensitivity));
+	if (o->baseline == BASELINE_ORACLE) {
+		/* Found (or read) before anything else runs, so a cache for
+		 * another setup is an error up front. */
+		struct oracle_setup os = {
+			.sc = rn.sc,
+			.seed = o->seed,
+			.days = o->days,
+			.warmup_days = o->warmup_days,
+			.competitor_share = o->competitor_share,
+			.jobs = o->jobs,
+		};
+		if (!oracle_find(&os, o->oracle_cache, o->quiet ? NULL : say,
+				 &rn.oracle, &err)) {
+			fprintf(stderr, "hive-sim: %s\n", err);
+			free(err);
+			scenario_free(rn.sc);
+			return 1;
+		}
+		if (!o->quiet)
+			printf("oracle: the hindsight-best static fees, searched "
+			       "in %u runs%s: %s\n",
+			       rn.oracle.runs,
+			       rn.oracle.from_cache ? " (read from the cache)"
+						    : "",
+			       rn.oracle.cache_path);
+	}
 	mkdir_p(o->out_dir);
 	char *nodes_dir = xfmt("%s/nodes", o->out_dir);
 	/* A run starts from nothing: node databases from an earlier run in
@@ -320,7 +426,8 @@ int sim_run(const struct run_opts *o)
 		.dir = nodes_dir,
 		.plugin_dir = o->plugin_dir,
 		.sim_clock = true,
-		.baseline = o->baseline,
+		.baseline = o->baseline != BASELINE_NONE,
+		.competitor_share = o->competitor_share,
 		.disabled = o->disabled,
 		.ndisabled = o->ndisabled,
 		.plugin_opts = o->plugin_opts,
@@ -345,6 +452,15 @@ int sim_run(const struct run_opts *o)
 		goto fail;
 	payments_reset_stats(rn.sim->pay, rn.t_measure_ms);
 	snapshot_base(&rn);
+	for (size_t i = 0, k = 0; i < rn.sim->net->nnodes; i++) {
+		const struct net_node *n = &rn.sim->net->nodes[i];
+		if (!n->fleet)
+			continue;
+		pricing_set_baseline(rn.sim->pricing, (uint32_t)i, o->baseline,
+				     &rn.sim->baseline_cfg,
+				     rn.oracle.ppm ? rn.oracle.ppm + k : NULL);
+		k += n->nchans;
+	}
 	if (!sim_start(rn.sim, &err))
 		goto fail;
 	path = xfmt("%s/timeseries.csv", o->out_dir);
@@ -399,7 +515,9 @@ fail:
 		rc = 1;
 	}
 	free(rn.base);
+	free(rn.chan_fee_base_msat);
 	free(nodes_dir);
+	oracle_result_free(&rn.oracle);
 	scenario_free(rn.sc);
 	return rc;
 }

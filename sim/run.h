@@ -2,6 +2,7 @@
  * and write report.json and timeseries.csv. */
 #ifndef HIVE_SIM_RUN_H
 #define HIVE_SIM_RUN_H
+#include "sim/pricing.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,11 +14,16 @@ struct run_opts {
 	const char *plugin_dir;
 	double days, warmup_days;
 	uint64_t seed; /* 0: the scenario's */
-	bool baseline;
+	enum baseline_kind baseline; /* BASELINE_NONE: the plugins run */
+	double competitor_share;     /* < 0: the scenario's */
+	const char *sensitivity;     /* NULL: the scenario's */
+	const char *oracle_cache;    /* NULL: the default cache file */
+	int jobs;		     /* oracle search workers; 0: cores */
 	const char *const *disabled;
 	size_t ndisabled;
 	json_t *plugin_opts;
 	bool verbose;
+	bool quiet;		     /* no progress lines */
 	int plugin_timeout_ms;
 };
 

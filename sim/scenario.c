@@ -358,6 +358,7 @@ struct scenario *scenario_from_json(const char *path, const json_t *doc,
 	static const char *const known[] = {
 		"name", "description", "seed", "start_time", "start_height",
 		"nodes", "channels", "generate", "traffic", "chain", "events",
+		"competitors", "baselines",
 		NULL};
 	struct ctx c = {.file = path};
 	struct scenario *sc = xzalloc(sizeof(*sc));
@@ -477,4 +478,12 @@ void scenario_free(struct scenario *sc)
 	free(sc->path);
 	free(sc->name);
 	free(sc);
+}
+
+void scenario_set_traffic(struct scenario *sc, const char *key,
+			  json_t *value)
+{
+	if (!sc->traffic)
+		sc->traffic = json_object();
+	json_object_set_new(sc->traffic, key, value);
 }

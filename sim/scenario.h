@@ -71,6 +71,10 @@ struct scenario *scenario_load(const char *path, char **err);
 struct scenario *scenario_from_json(const char *path, const json_t *doc,
 				    char **err);
 void scenario_free(struct scenario *sc);
+/* Set traffic.@key to @value (stolen), as if the file said so (a
+ * command-line override such as --sensitivity). */
+void scenario_set_traffic(struct scenario *sc, const char *key,
+			  json_t *value);
 ssize_t scenario_node_index(const struct scenario *sc, const char *alias);
 
 #endif

@@ -18,18 +18,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* How long a channel_update takes to reach senders: log-normal with a
- * median of 300 s and sigma 0.5 (mean ~340 s, 95th percentile ~680 s),
- * capped at 2,500 s — the 2022 measurements (mean 360 s, 95 % of nodes by
- * 753 s, all by 2,500 s; Goegge, Rohrer, Tschorsch, arXiv 2205.12737).
- * Drawn from the simulation's own stream in the (deterministic) order the
- * plugins change fees. */
+/* Channel updates the plugins make reach senders after
+ * net_gossip_delay_sec(), drawn from the simulation's own stream in the
+ * (deterministic) order the plugins change fees. */
 static uint64_t gossip_delay(void *arg, uint32_t node)
 {
 	struct sim *sim = arg;
-	double d = rng_lognormal(&sim->gossip_rng, log(300.0), 0.5);
 	(void)node;
-	return d > 2500.0 ? 2500 : (uint64_t)d;
+	return net_gossip_delay_sec(&sim->gossip_rng);
 }
 
 static bool deliver_custommsg(void *arg, uint32_t from, const char *peer_id,
@@ -471,7 +467,13 @@ struct sim *sim_new(const struct scenario *sc, const struct sim_opts *opts,
 	sim->lnds = xzalloc(sizeof(*sim->lnds) * (sim->nlnds + 1));
 	sim->pay = payments_new(sim->net, &sim->q, sc->traffic, seed,
 				&pay_hooks, sim, err);
-	if (!sim->pay) {
+	if (sim->pay)
+		sim->pricing = pricing_new(
+			sim->net, &sim->q, json_object_get(sc->raw, "competitors"),
+			opts->competitor_share, seed, err);
+	if (!sim->pay || !sim->pricing ||
+	    !baseline_cfg_parse(json_object_get(sc->raw, "baselines"),
+				&sim->baseline_cfg, err)) {
 		char *e = xfmt("%s: %s", sc->path,
 			       *err ? *err : "traffic: bad configuration");
 		free(*err);
@@ -479,6 +481,8 @@ struct sim *sim_new(const struct scenario *sc, const struct sim_opts *opts,
 		free(sim_free(sim));
 		return NULL;
 	}
+	/* The market moves from the first moment, warm-up included. */
+	pricing_start(sim->pricing, sim->now_ms);
 	return sim;
 }
 
@@ -581,6 +585,7 @@ char *sim_free(struct sim *sim)
 		lnd_free(l);
 	}
 	free(sim->lnds);
+	pricing_free(sim->pricing);
 	payments_free(sim->pay);
 	evq_free(&sim->q);
 	free(sim->fee_steps);
@@ -683,7 +688,8 @@ bool sim_handle_event(struct sim *sim, const struct event *ev)
 	default:
 		break;
 	}
-	return sim->pay && payments_handle(sim->pay, ev);
+	return (sim->pay && payments_handle(sim->pay, ev)) ||
+	       (sim->pricing && pricing_handle(sim->pricing, ev));
 }
 
 /* A plugin hears about forwards at most this long after they happen. */

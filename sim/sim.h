@@ -4,6 +4,7 @@
 #define HIVE_SIM_SIM_H
 #include "engine/rng.h"
 #include "sim/evq.h"
+#include "sim/pricing.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +21,8 @@ struct sim_opts {
 	const char *plugin_dir; /* where plugin names are looked up */
 	bool sim_clock;		/* plugins on simulated time */
 	bool baseline;		/* start no plugins at all */
+	/* Replaces the scenario's competitors.share when >= 0. */
+	double competitor_share;
 	const char *const *disabled; /* plugin names not to start */
 	size_t ndisabled;
 	json_t *plugin_opts;	/* name -> value for every fleet plugin */
@@ -57,6 +60,9 @@ struct sim {
 	size_t nlnds;
 	/* The payment engine, scheduling on @q. */
 	struct payments *pay;
+	/* Fee policies of reacting competitors and baselines. */
+	struct pricing *pricing;
+	struct baseline_cfg baseline_cfg; /* the scenario's "baselines" */
 	struct evq q;
 	/* Simulated time, and the chain's rhythm ("chain" object). */
 	uint64_t now_ms;

@@ -24,7 +24,7 @@ def scenario():
     # Serve runs the plugins on the real clock: start the network three
     # days ago so its forwards fall inside the plugin's windows.
     sc["start_time"] = int(time.time()) - 3 * 86400
-    sc["traffic"]["capacity_multiplier"] = 3
+    sc.setdefault("traffic", {})["capacity_multiplier"] = 3
     return sc
 
 

@@ -16,7 +16,7 @@ t = Tap()
 def scenario(options=None):
     sc = json.load(open(os.path.join(ROOT, "scenarios", "single-node.json")))
     sc["start_time"] = int(time.time()) - 2 * 86400
-    sc["traffic"]["capacity_multiplier"] = 3
+    sc.setdefault("traffic", {})["capacity_multiplier"] = 3
     if options:
         sc["nodes"][0]["options"] = options
     return sc

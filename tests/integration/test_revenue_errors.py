@@ -17,7 +17,7 @@ sc = json.load(open(os.path.join(ROOT, "scenarios", "single-node.json")))
 # Plugins run on the real clock under serve: put the network's history in
 # the recent past so its forwards fall inside the plugin's windows.
 sc["start_time"] = int(time.time()) - 3 * 86400
-sc["traffic"]["capacity_multiplier"] = 3
+sc.setdefault("traffic", {})["capacity_multiplier"] = 3
 
 
 def fees(a):

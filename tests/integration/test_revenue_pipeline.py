@@ -20,7 +20,7 @@ def scenario(options=None):
     # Serve runs the plugins on the real clock: start the network three
     # days ago so its forwards fall inside the plugin's windows.
     sc["start_time"] = int(time.time()) - 3 * 86400
-    sc["traffic"]["capacity_multiplier"] = 3
+    sc.setdefault("traffic", {})["capacity_multiplier"] = 3
     if options:
         sc["nodes"][0]["options"] = options
     # A peer that drops offline during the traffic (flap protection).

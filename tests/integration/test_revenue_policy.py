@@ -17,7 +17,7 @@ t = Tap()
 def scenario():
     sc = json.load(open(os.path.join(ROOT, "scenarios", "single-node.json")))
     sc["start_time"] = int(time.time()) - 2 * 86400
-    sc["traffic"]["capacity_multiplier"] = 3
+    sc.setdefault("traffic", {})["capacity_multiplier"] = 3
     return sc
 
 

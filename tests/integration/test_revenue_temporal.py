@@ -24,7 +24,7 @@ def scenario():
     sc = json.load(open(os.path.join(ROOT, "scenarios", "single-node.json")))
     # Enough small payments that most channels route tens of forwards a
     # day, with a marked daily rhythm and no weekend dip.
-    sc["traffic"].update({"capacity_multiplier": 2, "amount_median_sat": 3000,
+    sc.setdefault("traffic", {}).update({"capacity_multiplier": 2, "amount_median_sat": 3000,
                           "diurnal_amplitude": 0.8,
                           "diurnal_peak_hour": PEAK, "weekend_factor": 1})
     return sc
