@@ -38,10 +38,14 @@
  *                                 generated nodes (by degree)
  *     "fleet_capacity_sat": 2000000, "fleet_local_share": 0.5,
  *     "fleet_base_msat": 1000, "fleet_ppm": 100,
- *     "competing_paths": 2,       for every channel F-X of a fleet node F,
+ *     "competing_paths": 3,       for every channel F-X of a fleet node F,
  *                                 at least this many of F's other external
  *                                 peers Y reach X in <= 2 hops avoiding F
  *                                 (channels are added until they do)
+ *     "competitor_capacity": 1,   ... over channels of at least this times
+ *                                 the capacity of F-X (a path that cannot
+ *                                 carry what F-X carries competes for
+ *                                 nothing that matters)
  *     "age_days_max": 730
  *   }
  */

@@ -20,11 +20,13 @@
  *
  * The scenario's "traffic" object (every field optional):
  *
- *   capacity_multiplier   0.6    network volume per 30 days / total
- *                                capacity (River 2023 lower bound; SimLN's
- *                                knob semantics)
- *   amount_median_sat     10000  log-normal payment amounts ...
- *   amount_sigma          1.8    ... (mean ~50k sat, River: 44.7k)
+ *   capacity_multiplier   4      network volume per 30 days / total
+ *                                capacity (SimLN's knob semantics; set
+ *                                where routing yield is reproduced:
+ *                                River's 0.6 is a lower bound on a network
+ *                                with longer routes)
+ *   amount_median_sat     20000  log-normal payment amounts ...
+ *   amount_sigma          1.2    ... (mean ~41k sat, River: 44.7k)
  *   amount_min_sat        1      clip
  *   amount_max_sat        5000000
  *   zap_share             0      share of a second "zap" component ...
@@ -49,6 +51,12 @@
  *                                (CLN setchannel enforcedelay default)
  *   mpp                   true   split when no single route is found
  *   memory_max            512    remembered channels per sender (lnd: 1000)
+ *   fee_sensitivity  "default"   "low", "default" or "high": the fee's
+ *                                weight in every sender model's hop cost,
+ *                                x1 (the wallets' constants), x5, x15
+ *   refill_half_life_days 3      channels between external nodes relax
+ *                                toward their opening split (their
+ *                                operators' upkeep); 0: never
  *
  * Senders and receivers are the non-fleet nodes with channels, weighted by
  * their channel capacity times (1 + bias*(send_weight-1)) (resp.

@@ -88,7 +88,9 @@ struct pricing *pricing_new(struct net *net, struct evq *q,
 			    uint64_t seed, char **err);
 void pricing_free(struct pricing *pr);
 
-/* Start the competitors' periodic runs at @now_ms. */
+/* Start the competitors' periodic runs at @now_ms. They go on for ever:
+ * a caller that pops events until its queue is empty must stop at its own
+ * end time (sim_play does). */
 void pricing_start(struct pricing *pr, uint64_t now_ms);
 
 /* Put fleet node @node under baseline @kind from now on (the measured

@@ -352,7 +352,7 @@ static double p_bimodal(double a, double c, const struct mc_entry *e,
 			uint64_t now_ms)
 {
 	const double s = 3e8, tau = 7 * 86400e3;
-	double lo, hi, den;
+	double lo, hi, den, ph;
 
 	bounds(e, c, e ? exp(-age_ms(now_ms, e->fail_ms) / tau) : 0,
 	       e ? exp(-age_ms(now_ms, e->ok_ms) / tau) : 0, &lo, &hi);
@@ -360,15 +360,21 @@ static double p_bimodal(double a, double c, const struct mc_entry *e,
 		return 1;
 	if (a > hi)
 		return 0;
-	den = bimodal_prim(hi, c, s) - bimodal_prim(lo, c, s);
+	ph = bimodal_prim(hi, c, s);
+	den = ph - bimodal_prim(lo, c, s);
 	if (!(den > 0))
 		return 0;
-	return fmin(1, (bimodal_prim(hi, c, s) - bimodal_prim(a, c, s)) / den);
+	return fmin(1, (ph - bimodal_prim(a, c, s)) / den);
 }
 
 /* LDK's default (non-linear) prior puts liquidity near the channel ends:
  * density ~ (x/c - 1/2)^2; bounds relax with liquidity_offset_half_life
  * 6 h. */
+static inline double cube(double x)
+{
+	return x * x * x;
+}
+
 static double p_ldk(double a, double c, const struct mc_entry *e,
 		    uint64_t now_ms)
 {
@@ -381,9 +387,9 @@ static double p_ldk(double a, double c, const struct mc_entry *e,
 		return 1;
 	if (a > hi)
 		return 0;
-	glo = pow(lo / c - 0.5, 3);
-	ghi = pow(hi / c - 0.5, 3);
-	ga = pow(a / c - 0.5, 3);
+	glo = cube(lo / c - 0.5);
+	ghi = cube(hi / c - 0.5);
+	ga = cube(a / c - 0.5);
 	if (!(ghi > glo))
 		return 0;
 	return (ghi - ga) / (ghi - glo);
