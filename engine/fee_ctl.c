@@ -201,6 +201,8 @@ void fee_ctl_params_default(struct fee_ctl_params *p)
 	    .scarcity_enabled = true,
 	    .scarcity_threshold = 0.35,
 	    .scarcity_max_mult = 3,
+	    .liquidity_credit_weight = 0.5,
+	    .liquidity_credit_ratio = 0.5,
 	    .min_change_low_fee_ppm = 100,
 	    .min_change_ppm = 5,
 	    .min_change_ratio = 0.03,
@@ -228,6 +230,21 @@ void fee_ctl_obs_init(struct fee_ctl_obs *o)
 	    .prior_hint_ppm = -1,
 	    .anchor_target_ppm = -1,
 	};
+}
+
+double fee_ctl_liquidity_value_ppm(const struct fee_ctl_params *p,
+				   int64_t fee_ppm, uint64_t local_sat,
+				   uint64_t capacity_sat)
+{
+	double ratio, depletion;
+
+	if (!capacity_sat || fee_ppm <= 0 || p->liquidity_credit_ratio <= 0)
+		return 0;
+	ratio = (double)local_sat / (double)capacity_sat;
+	depletion = 1 - ratio / p->liquidity_credit_ratio;
+	if (depletion <= 0)
+		return 0;
+	return (double)fee_ppm * p->liquidity_credit_weight * fmin(depletion, 1);
 }
 
 void fee_ctl_state_init(const struct fee_ctl_params *p,
@@ -616,8 +633,13 @@ static void observe(struct run *r)
 			 : clampd(o->peer_uptime_pct / 100.0, 0, 1);
 		eff_sat = (double)o->win_out_msat / 1000.0 * rep * up;
 		r->cand.fee_ppm = (double)r->current;
+		/* The liquidity credit: a cheaper fee here that pulls
+		 * traffic in through a depleted channel refills what that
+		 * channel sells dearly (the fee alone undervalues it). */
 		r->cand.revenue_sat_per_hour =
-		    eff_sat * (double)r->current / 1e6 / hours;
+		    (eff_sat * (double)r->current / 1e6 +
+		     (double)o->win_in_credit_msat / 1000.0 * rep * up) /
+		    hours;
 		r->cand.weight =
 		    fmax(0.01, fmin(1.0, hours / p->full_weight_hours));
 		r->cand.time_sec = (double)r->now;
@@ -1184,6 +1206,7 @@ static void thompson(struct run *r)
 	num(s, "aimd_successes", st->aimd_successes);
 	num(s, "window_sec", (double)r->window_sec);
 	num(s, "window_forwards", o->win_forwards);
+	num(s, "window_in_credit_sat", (double)o->win_in_credit_msat / 1000.0);
 	r->cls = FEE_CLASS_NORMAL;
 	if (r->waiting) {
 		/* Hold the fee; the window keeps accumulating. */

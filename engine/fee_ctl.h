@@ -203,6 +203,13 @@ struct fee_ctl_params {
 	bool scarcity_enabled;		/* true */
 	double scarcity_threshold;	/* 0.35 (both kinds, defect 11) */
 	double scarcity_max_mult;	/* 3 */
+	/* Liquidity credit: a forward out of channel B that came in through
+	 * a depleted channel A refilled A, whose liquidity sells at A's fee;
+	 * B's learner counts liquidity_credit_weight x that value on top of
+	 * B's own fee, scaled from 0 at an outbound ratio of
+	 * liquidity_credit_ratio to 1 at an empty A. 0: off. */
+	double liquidity_credit_weight; /* 0.5 */
+	double liquidity_credit_ratio;	/* 0.5 */
 
 	/* Guards. */
 	int64_t min_change_low_fee_ppm; /* below: 1 ppm suffices: 100 */
@@ -215,6 +222,14 @@ struct fee_ctl_params {
 
 /* Fill @p with the defaults above. */
 void fee_ctl_params_default(struct fee_ctl_params *p);
+
+/* What one sat of liquidity returned to a channel is worth (ppm) for the
+ * liquidity credit: its fee x weight x how depleted it is (0 at or above
+ * liquidity_credit_ratio, 1 when empty). 0 for a channel without
+ * capacity. */
+double fee_ctl_liquidity_value_ppm(const struct fee_ctl_params *p,
+				   int64_t fee_ppm, uint64_t local_sat,
+				   uint64_t capacity_sat);
 
 /* A peer policy, as the policy store holds it. */
 struct fee_ctl_policy {
@@ -247,6 +262,9 @@ struct fee_ctl_obs {
 	uint64_t win_out_msat;	  /* volume forwarded out */
 	uint32_t win_forwards;	  /* settled forwards out */
 	uint32_t win_fee_failures; /* fee-insufficient failures out */
+	/* What those forwards' incoming channels were worth refilled:
+	 * sum of out_msat x fee_ctl_liquidity_value_ppm(in channel) / 1e6. */
+	uint64_t win_in_credit_msat;
 
 	/* Peer. */
 	double peer_reputation;	  /* 0..1; < 0: unknown (no weighting) */

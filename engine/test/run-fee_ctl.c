@@ -745,6 +745,35 @@ static const struct preempt_case preempt_cases[] = {
      FEE_STEP_HYSTERESIS, FEE_STEP_REFRESH, "fresh", 200},
 };
 
+/* What refilled liquidity is worth: fee x weight x depletion. */
+static void test_liquidity_value(void)
+{
+	struct fee_ctl_params p;
+
+	fee_ctl_params_default(&p);
+	/* Empty: the whole weighted fee; 1,000 ppm x 0.5. */
+	CHECK(near(fee_ctl_liquidity_value_ppm(&p, 1000, 0, 1000000), 500,
+		   1e-9),
+	      "empty channel: %g",
+	      fee_ctl_liquidity_value_ppm(&p, 1000, 0, 1000000));
+	/* A quarter full is half depleted against the 0.5 ratio. */
+	CHECK(near(fee_ctl_liquidity_value_ppm(&p, 1000, 250000, 1000000),
+		   250, 1e-9),
+	      "quarter full: %g",
+	      fee_ctl_liquidity_value_ppm(&p, 1000, 250000, 1000000));
+	/* At or above the ratio, no capacity, or no fee: nothing. */
+	CHECK(fee_ctl_liquidity_value_ppm(&p, 1000, 500000, 1000000) == 0 &&
+		  fee_ctl_liquidity_value_ppm(&p, 1000, 900000, 1000000) ==
+		      0 &&
+		  fee_ctl_liquidity_value_ppm(&p, 1000, 0, 0) == 0 &&
+		  fee_ctl_liquidity_value_ppm(&p, 0, 0, 1000000) == 0,
+	      "balanced, empty or free channels are worth nothing");
+	/* Weight 0 turns the credit off. */
+	p.liquidity_credit_weight = 0;
+	CHECK(fee_ctl_liquidity_value_ppm(&p, 1000, 0, 1000000) == 0,
+	      "weight 0: off");
+}
+
 static void test_preemption(void)
 {
 	for (size_t i = 0;
@@ -825,6 +854,25 @@ static void test_window_bookkeeping(void)
 	step(&p, &st, &o, NOW, &r, &d);
 	CHECK(near(d.observation.revenue_sat_per_hour, 50, 1e-9),
 	      "profitability shield: %g", d.observation.revenue_sat_per_hour);
+
+	/* The liquidity credit adds what the forwards refilled: 400 sat
+	 * over the 2 h on top of the 100 sat/h the fee earned. */
+	c_baseline(&p, &st, &o);
+	o.win_in_credit_msat = 400000;
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(near(d.observation.revenue_sat_per_hour, 300, 1e-9) &&
+		  d.observation.fee_ppm == 200,
+	      "liquidity credit counts as revenue: %g",
+	      d.observation.revenue_sat_per_hour);
+	/* ... weighed by reputation and uptime like the volume. */
+	c_baseline(&p, &st, &o);
+	o.win_in_credit_msat = 400000;
+	o.peer_reputation = 0.5;
+	o.peer_uptime_pct = 50;
+	step(&p, &st, &o, NOW, &r, &d);
+	CHECK(near(d.observation.revenue_sat_per_hour, 75, 1e-9),
+	      "liquidity credit weighed: %g",
+	      d.observation.revenue_sat_per_hour);
 
 	/* Suppressed changes keep the window open. */
 	c_min_change(&p, &st, &o);
@@ -2258,6 +2306,7 @@ int main(void)
 	test_step_table();
 	test_preemption();
 	test_window_bookkeeping();
+	test_liquidity_value();
 	test_defect3_low_fee_modes_bypass_clamp();
 	test_defect4_hive_fee_applied();
 	test_defect5_6_vegas();

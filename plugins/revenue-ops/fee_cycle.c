@@ -460,6 +460,10 @@ struct fee_job {
 	size_t *peer_first, *peer_next;
 	struct u64map *since_update; /* scid key -> uint64_t (seconds) */
 	uint64_t *since_update_sec;
+	/* scid key -> double: what liquidity returned to the channel is
+	 * worth (fee_ctl_liquidity_value_ppm), for the liquidity credit. */
+	struct u64map *in_value;
+	double *in_value_ppm;
 	/* Fee priors of new channels (neighbours.h), and where the gathered
 	 * view goes once they are known. */
 	struct neighbour_priors *np;
@@ -573,6 +577,7 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 
 	/* The observation window: everything since the last update. */
 	o->win_out_msat = since->out_msat;
+	o->win_in_credit_msat = since->in_credit_msat;
 	o->win_forwards = (uint32_t)since->out_count;
 	o->win_fee_failures = (uint32_t)since->fee_failures;
 
@@ -708,6 +713,8 @@ static void job_free(struct fee_job *j)
 	free(j->peer_next);
 	u64map_free(j->since_update);
 	free(j->since_update_sec);
+	u64map_free(j->in_value);
+	free(j->in_value_ppm);
 	policy_array_free(j->pols, j->npols);
 	neighbours_free(j->np);
 	node_view_free(j->v);
@@ -795,6 +802,32 @@ static uint64_t since_update_of(const char *scid, void *arg)
 	return since ? *since : UINT64_MAX;
 }
 
+static double in_value_of(const char *scid, void *arg)
+{
+	struct fee_job *j = arg;
+	const double *v = u64map_get(j->in_value, pipeline_scid_key(scid));
+
+	return v ? *v : 0;
+}
+
+/* What liquidity returned to each active channel is worth, from its live
+ * fee and balance. */
+static void load_in_value(struct fee_job *j)
+{
+	j->in_value = u64map_new();
+	j->in_value_ppm = xzalloc(sizeof(double) * (j->v->nchans + 1));
+	for (size_t i = 0; i < j->v->nchans; i++) {
+		const struct chan_info *ci = &j->v->chans[i];
+		uint64_t k = pipeline_scid_key(ci->scid);
+		if (!ci->active || !k)
+			continue;
+		j->in_value_ppm[i] = fee_ctl_liquidity_value_ppm(
+		    &j->p, ci->fee_ppm, ci->to_us_msat / 1000,
+		    ci->capacity_msat / 1000);
+		u64map_put(j->in_value, k, &j->in_value_ppm[i]);
+	}
+}
+
 /* Where each channel's observation window starts: its last fee update
  * (the whole history for a fresh or unreadable state). */
 static void load_since_update(struct fee_job *j, const char *only_scid)
@@ -832,6 +865,8 @@ static bool fee_prepare(struct fee_job *j, const char *only_scid, char **err)
 	struct fwd_stats_spec spec = {.nwin = FEE_NWIN,
 				      .chan_since = since_update_of,
 				      .chan_since_arg = j,
+				      .in_value_ppm = in_value_of,
+				      .in_value_arg = j,
 				      .now_sec = now,
 				      .only_scid = only_scid};
 	const char **ids = xmalloc(sizeof(*ids) * (j->v->nchans + 1));
@@ -848,6 +883,7 @@ static bool fee_prepare(struct fee_job *j, const char *only_scid, char **err)
 	peers_group(ids, j->v->nchans, j->peer_first, j->peer_next);
 	free(ids);
 	load_since_update(j, only_scid);
+	load_in_value(j);
 	return forwards_stats_new(j->r, &spec, &j->fs, err);
 }
 

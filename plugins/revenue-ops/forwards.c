@@ -493,7 +493,8 @@ static int stats_bucket(const struct fwd_stats *s, uint64_t t)
 }
 
 static void stats_raw_out(struct fwd_stats *s, struct fwd_entry *e,
-			  sqlite3_stmt *st, const char *status, uint64_t t)
+			  sqlite3_stmt *st, const char *status, uint64_t t,
+			  double in_value_ppm)
 {
 	bool settled = !strcmp(status, "settled");
 	bool local = !strcmp(status, "local_failed");
@@ -515,6 +516,7 @@ static void stats_raw_out(struct fwd_stats *s, struct fwd_entry *e,
 			continue;
 		x->out_msat += out;
 		x->fee_msat += fee;
+		x->in_credit_msat += (uint64_t)((double)out * in_value_ppm / 1e6);
 		x->out_count++;
 		if (t > x->last_out_sec)
 			x->last_out_sec = t;
@@ -606,8 +608,12 @@ static void stats_raw_row(struct fwd_stats *s, sqlite3_stmt *st)
 		return;
 	if ((e = stats_entry(s, in)) != NULL)
 		stats_raw_in(s, e, st, status, t);
-	if ((e = stats_entry(s, out)) != NULL)
-		stats_raw_out(s, e, st, status, t);
+	if ((e = stats_entry(s, out)) != NULL) {
+		double in_value = 0;
+		if (s->spec.in_value_ppm && in && !strcmp(status, "settled"))
+			in_value = s->spec.in_value_ppm(in, s->spec.in_value_arg);
+		stats_raw_out(s, e, st, status, t, in_value);
+	}
 }
 
 static void stats_rolled_row(struct fwd_stats *s, sqlite3_stmt *st)

@@ -48,6 +48,8 @@ struct fwd_totals {
 	uint64_t hold_count;	/* settled out with a known resolution time */
 	uint64_t hold_ms_sum;	/* their resolution times (HTLC-hold premium) */
 	double hold_ms_sq_sum;	/* and the sum of their squares */
+	uint64_t in_credit_msat; /* settled out: out_msat x the incoming
+				  * channel's spec.in_value_ppm / 1e6 */
 };
 
 /* Statistics of many channels over several windows at once. A cycle that
@@ -67,6 +69,10 @@ struct fwd_stats_spec {
 	 * 1 to FWD_STATS_MAX_WIN windows in all. */
 	uint64_t (*chan_since)(const char *scid, void *arg);
 	void *chan_since_arg;
+	/* Optionally what liquidity returned to an incoming channel is
+	 * worth (ppm): credited to the outgoing channel (raw rows only). */
+	double (*in_value_ppm)(const char *in_scid, void *arg);
+	void *in_value_arg;
 	/* Daily settled volumes for the n_days UTC days ending with the
 	 * day of now_sec (0: none; at most FWD_STATS_MAX_DAYS). */
 	size_t n_days;

@@ -20,7 +20,7 @@ def basic(t):
         a = s.rpc("alice")
         st = a.call("revenue-status")
         t.eq(st["status"], "running", "revenue-status: running")
-        t.eq(st["config"]["fee_range_ppm"], [10, 5000], "revenue-status: default fee range")
+        t.eq(st["config"]["fee_range_ppm"], [10, 10000], "revenue-status: default fee range")
         t.eq(st["channels"], {"total": 3, "active": 3}, "revenue-status counts channels from listpeerchannels")
         t.eq(st["database"]["schema_version"] >= 1, True, "revenue-status: database migrated")
 
@@ -36,8 +36,8 @@ def basic(t):
         t.eq(a.call("revenue-config", ["get", "min_fee_ppm"])["value"], 10, "config get: default")
         r = a.call("revenue-config", {"action": "set", "key": "min_fee_ppm", "value": 25})
         t.eq((r["status"], r["new_value"], r["source"]), ("success", 25, "override"), "config set: applied")
-        t.eq(a.call("revenue-status")["config"]["fee_range_ppm"], [25, 5000], "config set visible at once in revenue-status")
-        t.raises(lambda: a.call("revenue-config", ["set", "min_fee_ppm", "9000"]), 1108,
+        t.eq(a.call("revenue-status")["config"]["fee_range_ppm"], [25, 10000], "config set visible at once in revenue-status")
+        t.raises(lambda: a.call("revenue-config", ["set", "min_fee_ppm", "12000"]), 1108,
                  "config set: min above max refused", "max_fee_ppm")
         t.raises(lambda: a.call("revenue-config", ["set", "min_fee_ppm", "-4"]), 1102,
                  "config set: out of range refused", "out of range")

@@ -46,7 +46,7 @@ try:
     t.eq(st["fee_decision"]["evaluated"], len(active), "status: every active channel evaluated")
     t.ok(st["fee_decision"]["time"] == st["timestamp"] > 0, "status: stamped with the cycle's time", st)
     t.eq({k: v for k, v in p["fee-bounds"][1].items() if k != "timestamp"},
-         {"min": 10, "max": 5000, "mid": 2505}, "fee-bounds: the configured range and its middle")
+         {"min": 10, "max": 10000, "mid": 5005}, "fee-bounds: the configured range and its middle")
 
     dash = p["dashboard"][1]
     t.eq(dash["period"]["window_days"], 30, "dashboard: 30 days")

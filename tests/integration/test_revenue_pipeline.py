@@ -119,17 +119,17 @@ def pipeline(t):
 
         # revenue-set-fee: clamped without force, exact with force.
         tgt = changed[1]
-        r = a.call("revenue-set-fee", [tgt, 9000])
-        t.eq((r["status"], r["new_fee_ppm"], r["clamped"]), ("success", 5000, True),
+        r = a.call("revenue-set-fee", [tgt, 15000])
+        t.eq((r["status"], r["new_fee_ppm"], r["clamped"]), ("success", 10000, True),
              "set-fee above max is clamped without force")
-        t.eq(fees(a)[tgt], 5000, "clamped fee applied")
-        r = a.call("revenue-set-fee", {"channel_id": tgt, "fee_ppm": 9000, "force": True})
-        t.eq((r["new_fee_ppm"], r["clamped"], r["forced"]), (9000, False, True), "force goes outside the range")
-        t.eq(fees(a)[tgt], 9000, "forced fee applied")
+        t.eq(fees(a)[tgt], 10000, "clamped fee applied")
+        r = a.call("revenue-set-fee", {"channel_id": tgt, "fee_ppm": 15000, "force": True})
+        t.eq((r["new_fee_ppm"], r["clamped"], r["forced"]), (15000, False, True), "force goes outside the range")
+        t.eq(fees(a)[tgt], 15000, "forced fee applied")
         a.call("revenue-wake-all")
-        t.eq(fees(a)[tgt], 9000, "the controller does not undo a manual fee")
+        t.eq(fees(a)[tgt], 15000, "the controller does not undo a manual fee")
         man = [c for c in a.call("revenue-status")["recent_fee_changes"] if c["channel_id"] == tgt]
-        t.ok(man[0]["manual"] and man[0]["source"] == "manual" and man[0]["new_fee_ppm"] == 9000,
+        t.ok(man[0]["manual"] and man[0]["source"] == "manual" and man[0]["new_fee_ppm"] == 15000,
              "manual change recorded", man[:2])
         r = a.call("revenue-set-fee", [tgt, 100, 0])
         t.eq((fees(a)[tgt], r["base_fee_msat"]), (100, 0), "set-fee with a base fee")

@@ -641,6 +641,53 @@ static void test_fwd_stats(void)
 	teardown(&r);
 }
 
+/* 2,000 ppm for liquidity returned to 1x2x0, nothing elsewhere. */
+static double value_of(const char *scid, void *arg)
+{
+	(void)arg;
+	return !strcmp(scid, "1x2x0") ? 2000 : 0;
+}
+
+/* The liquidity credit: each settled forward out is credited with what
+ * its incoming channel's refill is worth; failures earn nothing. */
+static void test_fwd_stats_credit(void)
+{
+	struct revenue r;
+	uint64_t now = NOW + 100 * DAY, own = now - 3 * DAY;
+	struct fwd_stats_spec spec = {
+	    .since_sec = {0, now - 7 * DAY, now - DAY},
+	    .nwin = W_NWIN,
+	    .chan_since = own_since,
+	    .chan_since_arg = &own,
+	    .in_value_ppm = value_of,
+	    .now_sec = now,
+	};
+	struct fwd_stats *s = NULL;
+	const struct fwd_chan_stats *c;
+	char *err = NULL;
+
+	setup(&r);
+	traffic(&r, now);
+	CHECK(forwards_stats_new(&r, &spec, &s, &err), "statistics: %s",
+	      err ? err : "");
+	free(err);
+	if (s) {
+		c = forwards_stats_chan(s, "1x1x0");
+		/* 1 + 2 + 4 M msat settled in through 1x2x0; the 8 M that
+		 * failed locally earns no credit. */
+		CHECK(c->win[W_ALL].in_credit_msat == 14000 &&
+			  c->win[W_OWN].in_credit_msat == 8000,
+		      "credited from the incoming channel's value: %llu, %llu",
+		      (unsigned long long)c->win[W_ALL].in_credit_msat,
+		      (unsigned long long)c->win[W_OWN].in_credit_msat);
+		CHECK(forwards_stats_chan(s, "1x2x0")->win[W_ALL]
+				  .in_credit_msat == 0,
+		      "an incoming channel worth nothing credits nothing");
+		forwards_stats_free(s);
+	}
+	teardown(&r);
+}
+
 static void test_rebalance(void)
 {
 	struct revenue r;
@@ -1066,6 +1113,7 @@ int main(void)
 	test_fallbacks();
 	test_obs_and_rollups();
 	test_fwd_stats();
+	test_fwd_stats_credit();
 	test_rebalance();
 	test_lifecycle();
 	test_lifecycle_bkpr();

@@ -235,7 +235,7 @@ static void test_keys_and_params(void)
 	config_init_defaults(&c);
 	pipeline_fee_params(&c, &p);
 	CHECK_EQ_INT(p.min_fee_ppm, 10, "min fee from config");
-	CHECK_EQ_INT(p.max_fee_ppm, 5000, "max fee from config");
+	CHECK_EQ_INT(p.max_fee_ppm, 10000, "max fee from config");
 	CHECK_EQ_INT(p.base_fee_msat, -1, "base fee kept by default");
 	CHECK(p.damp_ratio == 0.25, "active profile damping");
 	config_set(&c, CFG_FEE_PROFILE,
