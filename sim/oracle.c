@@ -374,17 +374,22 @@ static double effective_share(const struct oracle_setup *s)
 
 static char *setup_hash(const struct oracle_setup *s, uint64_t seed)
 {
-	char *doc = json_dumps(s->sc->raw, JSON_SORT_KEYS | JSON_COMPACT);
-	char *traffic = s->sc->traffic ? json_dumps(s->sc->traffic,
-						    JSON_SORT_KEYS |
-							    JSON_COMPACT)
-				       : xstrdup("null");
-	char *all = xfmt("%s\n%s\n%s\n%llu\n%.6f\n%.6f\n%.6f\n",
-			 ORACLE_MODEL_VERSION, doc, traffic,
-			 (unsigned long long)seed, s->days, s->warmup_days,
-			 effective_share(s));
+	/* Everything that decides the payments and the network, not the
+	 * prose: editing a description does not cost a new search. */
+	json_t *raw = json_deep_copy(s->sc->raw);
+	char *doc, *traffic, *all;
 	unsigned char h[16];
 	char hex[33];
+
+	json_object_del(raw, "description");
+	doc = json_dumps(raw, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(raw);
+	traffic = s->sc->traffic ? json_dumps(s->sc->traffic,
+					      JSON_SORT_KEYS | JSON_COMPACT)
+				 : xstrdup("null");
+	all = xfmt("%s\n%s\n%s\n%llu\n%.6f\n%.6f\n%.6f\n",
+		   ORACLE_MODEL_VERSION, doc, traffic, (unsigned long long)seed,
+		   s->days, s->warmup_days, effective_share(s));
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)all,
 			   strlen(all), NULL, 0);

@@ -129,6 +129,23 @@ int main(void)
 	      "the second time it is read from the cache");
 	oracle_result_free(&again);
 
+	/* A new description changes nothing the search depends on. */
+	{
+		struct scenario *same = load("tiny");
+		json_object_set_new(same->raw, "description",
+				    json_string("reworded"));
+		s.sc = same;
+		CHECK(oracle_find(&s, cache, NULL, &again, &err) &&
+			      again.from_cache,
+		      "a reworded description keeps the cache: %s",
+		      err ? err : "ok");
+		oracle_result_free(&again);
+		free(err);
+		err = NULL;
+		s.sc = sc;
+		scenario_free(same);
+	}
+
 	s.seed = 4;
 	CHECK(!oracle_find(&s, cache, NULL, &again, &err),
 	      "a cache for another seed is refused");
