@@ -98,13 +98,18 @@ bool baseline_parse(const char *name, enum baseline_kind *out)
 	return false;
 }
 
-static bool range_check(struct cfg *r, const char *lo_key, double lo,
-			const char *hi_key, double hi)
+/* charge-lnd's proportional rule, as competitors and the baseline both
+ * take it: the fee between min and max times the market, every hours. */
+static bool cfg_proportional(struct cfg *r, double *min, double *max,
+			     double *hours)
 {
-	(void)lo_key;
-	if (hi < lo)
-		return cfg_fail(r, hi_key, "must be at least %s (%g)", lo_key,
-				lo);
+	if (!cfg_num(r, "proportional_min", 0.5, 0, false, 100, min) ||
+	    !cfg_num(r, "proportional_max", 1.5, 0, false, 100, max) ||
+	    !cfg_num(r, "proportional_hours", 4, 0, true, 24 * 30, hours))
+		return false;
+	if (*max < *min)
+		return cfg_fail(r, "proportional_max",
+				"must be at least proportional_min (%g)", *min);
 	return true;
 }
 
@@ -120,14 +125,8 @@ bool baseline_cfg_parse(const json_t *baselines, struct baseline_cfg *out,
 	/* The defaults centre the rule on the market: a balanced channel
 	 * charges the median, a full one half of it, an empty one 1.5x. */
 	ok = cfg_open(&r, baselines, "baselines", known) &&
-	     cfg_num(&r, "proportional_min", 0.5, 0, false, 100,
-		     &out->prop_min) &&
-	     cfg_num(&r, "proportional_max", 1.5, 0, false, 100,
-		     &out->prop_max) &&
-	     cfg_num(&r, "proportional_hours", 4, 0, true, 24 * 30,
-		     &out->prop_hours) &&
-	     range_check(&r, "proportional_min", out->prop_min,
-			 "proportional_max", out->prop_max);
+	     cfg_proportional(&r, &out->prop_min, &out->prop_max,
+			      &out->prop_hours);
 	if (!ok)
 		*err = r.err;
 	return ok;
@@ -147,18 +146,12 @@ static bool parse_competitors(const json_t *j, double share_override,
 	ok = cfg_open(&r, j, "competitors", known) &&
 	     cfg_num(&r, "share", 0, 0, false, 1, &c->share) &&
 	     cfg_mix(&r, "mix", rule_names, RULE_N, def_mix, c->mix) &&
-	     cfg_num(&r, "proportional_min", 0.5, 0, false, 100,
-		     &c->prop_min) &&
-	     cfg_num(&r, "proportional_max", 1.5, 0, false, 100,
-		     &c->prop_max) &&
-	     cfg_num(&r, "proportional_hours", 4, 0, true, 24 * 30,
-		     &c->prop_hours) &&
+	     cfg_proportional(&r, &c->prop_min, &c->prop_max,
+			      &c->prop_hours) &&
 	     cfg_num(&r, "hill_step", 0.15, 0, true, 1, &c->hill_step) &&
 	     cfg_num(&r, "hill_hours", 24, 0, true, 24 * 30,
 		     &c->hill_hours) &&
-	     cfg_num(&r, "hill_range", 4, 1, false, 1000, &c->hill_range) &&
-	     range_check(&r, "proportional_min", c->prop_min,
-			 "proportional_max", c->prop_max);
+	     cfg_num(&r, "hill_range", 4, 1, false, 1000, &c->hill_range);
 	if (ok && share_override >= 0) {
 		if (share_override > 1)
 			ok = cfg_fail(&r, "share",

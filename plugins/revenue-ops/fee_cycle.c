@@ -438,6 +438,12 @@ struct fee_item {
 	char *error;
 };
 
+/* What the forwards pass needs of each channel (fee_prepare). */
+struct chan_prep {
+	uint64_t since_sec;  /* observation window start; UINT64_MAX: none */
+	double in_value_ppm; /* fee_ctl_liquidity_value_ppm */
+};
+
 struct fee_job {
 	struct revenue *r;
 	struct cycle *c;     /* NULL for fee-debug */
@@ -458,12 +464,9 @@ struct fee_job {
 	 * v->chans, see peers_group). */
 	struct fwd_stats *fs;
 	size_t *peer_first, *peer_next;
-	struct u64map *since_update; /* scid key -> uint64_t (seconds) */
-	uint64_t *since_update_sec;
-	/* scid key -> double: what liquidity returned to the channel is
-	 * worth (fee_ctl_liquidity_value_ppm), for the liquidity credit. */
-	struct u64map *in_value;
-	double *in_value_ppm;
+	/* scid key -> struct chan_prep (one per active channel). */
+	struct u64map *prep;
+	struct chan_prep *preps;
 	/* Fee priors of new channels (neighbours.h), and where the gathered
 	 * view goes once they are known. */
 	struct neighbour_priors *np;
@@ -711,10 +714,8 @@ static void job_free(struct fee_job *j)
 	forwards_stats_free(j->fs);
 	free(j->peer_first);
 	free(j->peer_next);
-	u64map_free(j->since_update);
-	free(j->since_update_sec);
-	u64map_free(j->in_value);
-	free(j->in_value_ppm);
+	u64map_free(j->prep);
+	free(j->preps);
 	policy_array_free(j->pols, j->npols);
 	neighbours_free(j->np);
 	node_view_free(j->v);
@@ -796,61 +797,51 @@ static bool mempool_stats(struct fee_job *j, char **err)
 static uint64_t since_update_of(const char *scid, void *arg)
 {
 	struct fee_job *j = arg;
-	const uint64_t *since =
-	    u64map_get(j->since_update, pipeline_scid_key(scid));
+	const struct chan_prep *c = u64map_get(j->prep, pipeline_scid_key(scid));
 
-	return since ? *since : UINT64_MAX;
+	return c ? c->since_sec : UINT64_MAX;
 }
 
 static double in_value_of(const char *scid, void *arg)
 {
 	struct fee_job *j = arg;
-	const double *v = u64map_get(j->in_value, pipeline_scid_key(scid));
+	const struct chan_prep *c = u64map_get(j->prep, pipeline_scid_key(scid));
 
-	return v ? *v : 0;
+	return c ? c->in_value_ppm : 0;
 }
 
-/* What liquidity returned to each active channel is worth, from its live
- * fee and balance. */
-static void load_in_value(struct fee_job *j)
-{
-	j->in_value = u64map_new();
-	j->in_value_ppm = xzalloc(sizeof(double) * (j->v->nchans + 1));
-	for (size_t i = 0; i < j->v->nchans; i++) {
-		const struct chan_info *ci = &j->v->chans[i];
-		uint64_t k = pipeline_scid_key(ci->scid);
-		if (!ci->active || !k)
-			continue;
-		j->in_value_ppm[i] = fee_ctl_liquidity_value_ppm(
-		    &j->p, ci->fee_ppm, ci->to_us_msat / 1000,
-		    ci->capacity_msat / 1000);
-		u64map_put(j->in_value, k, &j->in_value_ppm[i]);
-	}
-}
-
-/* Where each channel's observation window starts: its last fee update
- * (the whole history for a fresh or unreadable state). */
-static void load_since_update(struct fee_job *j, const char *only_scid)
+/* Per active channel: where its observation window starts (its last fee
+ * update; the whole history for a fresh or unreadable state; nothing
+ * counts for a channel @only_scid leaves out) and what liquidity
+ * returned to it is worth, from its live fee and balance. */
+static void load_preps(struct fee_job *j, const char *only_scid)
 {
 	struct fee_ctl_state *st = xmalloc(sizeof(*st));
 
-	j->since_update = u64map_new();
-	j->since_update_sec = xzalloc(sizeof(uint64_t) * (j->v->nchans + 1));
+	j->prep = u64map_new();
+	j->preps = xzalloc(sizeof(*j->preps) * (j->v->nchans + 1));
 	for (size_t i = 0; i < j->v->nchans; i++) {
 		const struct chan_info *ci = &j->v->chans[i];
+		struct chan_prep *c = &j->preps[i];
 		uint64_t k = pipeline_scid_key(ci->scid);
 		char *err = NULL;
 		bool found;
-		if (!ci->active || !k ||
-		    (only_scid && strcmp(ci->scid, only_scid)))
+		if (!ci->active || !k)
+			continue;
+		c->in_value_ppm = fee_ctl_liquidity_value_ppm(
+		    &j->p, ci->fee_ppm, ci->to_us_msat / 1000,
+		    ci->capacity_msat / 1000);
+		c->since_sec = UINT64_MAX;
+		u64map_put(j->prep, k, c);
+		if (only_scid && strcmp(ci->scid, only_scid))
 			continue;
 		/* decide_one reads it again and reports a problem. */
+		c->since_sec = 0;
 		if (fee_state_load(j->r, ci->scid, ci->channel_id, st, &found,
 				   &err) &&
 		    st->version)
-			j->since_update_sec[i] = st->last_update_sec;
+			c->since_sec = st->last_update_sec;
 		free(err);
-		u64map_put(j->since_update, k, &j->since_update_sec[i]);
 	}
 	free(st);
 }
@@ -882,8 +873,7 @@ static bool fee_prepare(struct fee_job *j, const char *only_scid, char **err)
 		ids[i] = j->v->chans[i].peer_id;
 	peers_group(ids, j->v->nchans, j->peer_first, j->peer_next);
 	free(ids);
-	load_since_update(j, only_scid);
-	load_in_value(j);
+	load_preps(j, only_scid);
 	return forwards_stats_new(j->r, &spec, &j->fs, err);
 }
 

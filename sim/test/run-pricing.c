@@ -13,44 +13,11 @@
 #include "sim/net.h"
 #include "sim/payments.h"
 #include "sim/pricing.h"
+#include "sim/test/testnet.h"
 #include "tests/check.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define T0_SEC 1767225600ULL
-#define T0_MS (T0_SEC * 1000)
-#define HOUR_MS 3600000ULL
-#define DAY_MS 86400000ULL
-
-static uint32_t add_node(struct net *net, const char *alias, bool fleet,
-			 double send_w, double recv_w)
-{
-	struct net_node *n = net_add_node(net, alias, fleet);
-	n->send_weight = send_w;
-	n->recv_weight = recv_w;
-	return n->idx;
-}
-
-/* A channel with @a_sat on a's side; a's and b's fee rates (base 0). */
-static struct net_channel *add_chan(struct net *net, uint32_t a, uint32_t b,
-				    uint64_t cap_sat, uint64_t a_sat,
-				    uint32_t a_ppm, uint32_t b_ppm)
-{
-	char *err = NULL;
-	struct net_channel *ch = net_add_channel(net, a, b, cap_sat,
-						 a_sat * 1000, a, 899000, &err);
-	if (!ch) {
-		printf("# add_chan: %s\n", err);
-		abort();
-	}
-	for (int e = 0; e < 2; e++) {
-		int s = net_channel_side(ch, e ? b : a);
-		ch->pol[s].base_msat = ch->pol[s].seen_base_msat = 0;
-		ch->pol[s].ppm = ch->pol[s].seen_ppm = e ? b_ppm : a_ppm;
-	}
-	return ch;
-}
 
 static uint32_t ppm_of(const struct net_channel *ch, uint32_t node)
 {
@@ -225,21 +192,34 @@ static void test_selection(void)
 	net_free(net);
 }
 
-/* X routes between A and B; its channel toward B starts at 100 ppm. */
-static void proportional_case(double local_share, uint32_t want_ppm)
+/* A line a - x - b at T0, balanced: x routes between a and b and is the
+ * only node with a fee to tune; its channel toward b (*@xb) starts at
+ * @xb_ppm. Returns x. */
+static uint32_t line_net(struct net **netp, uint32_t xb_ppm,
+			 struct net_channel **xb)
 {
 	struct net *net = net_new(2, T0_SEC, 900000);
 	uint32_t a = add_node(net, "a", false, 1, 1);
 	uint32_t x = add_node(net, "x", false, 1, 1);
 	uint32_t b = add_node(net, "b", false, 1, 1);
+
+	add_chan(net, a, x, 1000000, 500000, 0, 100);
+	*xb = add_chan(net, x, b, 1000000, 500000, xb_ppm, 0);
+	net->now_sec = T0_SEC;
+	*netp = net;
+	return x;
+}
+
+/* x's channel toward b starts at 100 ppm. */
+static void proportional_case(double local_share, uint32_t want_ppm)
+{
+	struct net *net;
 	struct net_channel *xb;
+	uint32_t x = line_net(&net, 100, &xb);
 	struct pricing *pr;
 	struct evq q;
 
-	add_chan(net, a, x, 1000000, 500000, 0, 100);
-	xb = add_chan(net, x, b, 1000000, 500000, 100, 0);
 	evq_init(&q);
-	net->now_sec = T0_SEC;
 	pr = new_pricing(net, &q,
 			 "{\"share\": 1, \"mix\": {\"proportional\": 1}, "
 			 "\"proportional_hours\": 1}",
@@ -284,21 +264,15 @@ static void test_proportional(void)
 
 static void test_hill_climb(void)
 {
-	struct net *net = net_new(2, T0_SEC, 900000);
-	uint32_t a = add_node(net, "a", false, 1, 1);
-	uint32_t x = add_node(net, "x", false, 1, 1);
-	uint32_t b = add_node(net, "b", false, 1, 1);
+	struct net *net;
 	struct net_channel *xb;
+	uint32_t x = line_net(&net, 200, &xb);
 	struct pricing *pr;
 	struct evq q;
 	uint32_t p0, p1, p2, p3, p4;
-	int s, d0;
+	int s = net_channel_side(xb, x), d0;
 
-	add_chan(net, a, x, 1000000, 500000, 0, 100);
-	xb = add_chan(net, x, b, 1000000, 500000, 200, 0);
-	s = net_channel_side(xb, x);
 	evq_init(&q);
-	net->now_sec = T0_SEC;
 	pr = new_pricing(net, &q,
 			 "{\"share\": 1, \"mix\": {\"hill_climb\": 1}, "
 			 "\"hill_hours\": 1, \"hill_step\": 0.1, "
