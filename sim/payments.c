@@ -1,470 +1,16 @@
-/* The payment engine: demand generation, senders' attempts and retries,
- * HTLCs held hop by hop, settlement, forwarding records, sendpay and
- * getroute for the fake lightningd; see payments.h for the model and the
- * "traffic" schema, route.h for how each wallet picks a route. */
-#include "sim/payments.h"
+/* The payment engine's payments in flight: senders' attempts and retries,
+ * HTLCs held hop by hop, settlement, multi-part payments, the engine's
+ * events and external liquidity upkeep. See payments.h for the model and
+ * the "traffic" schema, pay_internal.h for the other parts, route.h for
+ * how each wallet picks a route. */
 #include "common/amount.h"
 #include "common/util.h"
-#include "engine/rng.h"
 #include "sim/evq.h"
 #include "sim/fwdlog.h"
 #include "sim/net.h"
-#include "sim/pay_cfg.h"
-#include "sim/route.h"
+#include "sim/pay_internal.h"
 #include <math.h>
 #include <string.h>
-
-enum {
-	EV_ARRIVAL = PAY_EVENT_BASE, /* a = candidate number, b = accepted */
-	EV_INJECT,		     /* a = injected slot */
-	EV_HOP,			     /* a = attempt, b = generation */
-	EV_BACK,		     /* failure reached the sender */
-	EV_SETTLE,		     /* preimage reached the sender */
-	EV_RELEASE,		     /* held MPP part failed back */
-	EV_REFILL,		     /* hourly: external liquidity upkeep */
-};
-
-/* BOLT 4 failure codes. */
-#define BADONION 0x8000
-#define PERM 0x4000
-#define NODE 0x2000
-#define UPDATE 0x1000
-#define WIRE_TEMPORARY_CHANNEL_FAILURE (UPDATE | 7)
-#define WIRE_UNKNOWN_NEXT_PEER (PERM | 10)
-#define WIRE_AMOUNT_BELOW_MINIMUM (UPDATE | 11)
-#define WIRE_FEE_INSUFFICIENT (UPDATE | 12)
-#define WIRE_CHANNEL_DISABLED (UPDATE | 20)
-#define WIRE_MPP_TIMEOUT 23
-
-#define NO_SLOT UINT32_MAX
-#define REFILL_MS (3600 * 1000ULL)
-#define MAX_PARTS 32
-
-static const char *const kind_names[SENDER_NKINDS] = {
-	"lnd", "lnd_bimodal", "ldk", "cln_xpay", "cln_pay"};
-
-/* Per sender model: fee cap, MPP rule (simulators.md section (c)). */
-static const struct sender_model {
-	uint32_t cap_ppm;
-	uint64_t cap_exempt_msat;
-	bool cap_additive;	 /* LDK: 1% + 50 sat; others max(x%, 5 sat) */
-	uint64_t min_shard_msat; /* smallest part when splitting */
-	uint32_t max_parts;
-	bool uses_memory;	 /* remembers results across payments */
-} models[SENDER_NKINDS] = {
-	/* lnd: wallets set ~1% (lncli's 5% is for humans at a prompt);
-	 * DefaultShardMinAmt 10k sat, 16 parts (routerrpc). [L/H] */
-	[SENDER_LND] = {10000, 5000, false, 10000000, 16, true},
-	[SENDER_LND_BIMODAL] = {10000, 5000, false, 10000000, 16, true},
-	/* LDK: max_total_routing_fee_msat 1% + 50 sat; 10 paths. [H] */
-	[SENDER_LDK] = {10000, 50000, true, 1000000, 10, true},
-	/* xpay: maxfee max(1%, 5 sat); single path up to 1k sat. [H] */
-	[SENDER_CLN_XPAY] = {10000, 5000, false, 1000000, MAX_PARTS, true},
-	/* pay: maxfeepercent 0.5%, exemptfee 5 sat; parts >= 100 sat. [H]
-	 */
-	[SENDER_CLN_PAY] = {5000, 5000, false, 100000, MAX_PARTS, false},
-};
-
-struct traffic_cfg {
-	double capacity_multiplier;
-	double amount_median_sat, amount_sigma;
-	uint64_t amount_min_sat, amount_max_sat;
-	double zap_share, zap_median_sat, zap_sigma;
-	double diurnal_amplitude, diurnal_peak_hour, weekend_factor;
-	double directional_bias;
-	double mix[SENDER_NKINDS];
-	double fee_cap_scale, fee_cap_sigma, belief_noise;
-	uint64_t max_attempts, retry_budget_sec;
-	uint64_t hop_latency_min_ms, hop_latency_max_ms;
-	uint64_t fee_grace_sec, memory_max;
-	bool mpp;
-	enum fee_sensitivity sensitivity;
-	double refill_half_life_days;
-};
-
-struct ahop {
-	uint32_t chan;
-	uint8_t side;
-	uint16_t lat_ms;	/* latency to the next node */
-	uint64_t amt;
-	uint64_t fwd_ci;	/* created_index at a fleet forwarder, 0 none */
-};
-
-struct attempt {
-	uint32_t gen;
-	uint32_t pay;		/* payment slot */
-	uint32_t next_free;
-	bool live;
-	uint8_t nhops;
-	uint8_t next;		/* hops locked so far */
-	uint8_t fail_hop;
-	uint16_t failcode;
-	uint64_t amount_msat;	/* delivered to the receiver */
-	struct ahop hops[ROUTE_MAX_HOPS];
-};
-
-struct payment {
-	uint32_t gen;
-	uint32_t next_free;
-	bool live;
-	bool injected;
-	uint64_t id;
-	uint64_t arrival_ms, deadline_ms;
-	struct pay_demand d;
-	struct rng rng;		/* latencies: this payment's own stream */
-	uint8_t hash[32];
-	uint64_t unassigned_msat; /* not in any attempt */
-	uint64_t held_msat;	/* arrived at the receiver */
-	uint64_t fee_msat;
-	uint32_t attempts, inflight, settled, released;
-	uint32_t held[MAX_PARTS];
-	uint32_t nheld;
-	bool completing, giving_up, had_failure;
-	enum pay_fail_reason reason;
-	struct route_excl *excl;
-	size_t nexcl, capexcl;
-};
-
-struct inject {
-	uint64_t at_ms;
-	uint32_t sender, receiver;
-	uint64_t amount_msat;
-	int kind;
-};
-
-struct payments {
-	struct net *net;
-	struct evq *q;
-	struct pay_hooks hooks;
-	void *hooks_arg;
-	struct traffic_cfg cfg;
-	struct router *router;
-	struct rng arrival_root, demand_root;
-	uint64_t hash_salt;
-	/* Demand tables, frozen at creation. */
-	uint32_t *send_nodes, *recv_nodes;
-	double *send_cum, *recv_cum;
-	size_t nsend, nrecv;
-	double kind_cum[SENDER_NKINDS];
-	double rate_base_per_ms, rate_max_per_ms, weekly_norm;
-	double amount_mean_sat;
-	/* Arrival stream state: the next candidate (number, time, and how
-	 * many were accepted before it). */
-	bool started, pending;
-	uint64_t cand, cand_accepted, end_ms;
-	double cand_ms;
-	/* Pools. */
-	struct payment *pays;
-	size_t npays, cappays;
-	uint32_t pay_free;
-	struct attempt *ats;
-	size_t nats, capats;
-	uint32_t at_free;
-	struct mc *mem;		/* per node */
-	size_t nmem;
-	struct inject *inj;
-	size_t ninj, capinj;
-	uint64_t now_ms;
-	uint64_t stats_from_ms;
-	struct pay_stats st;
-	/* Opening split (side 0's balance) of the channels that existed at
-	 * creation: external channels relax toward it. */
-	uint64_t *refill_target_msat;
-	size_t nrefill;
-	bool refill_scheduled;
-	uint64_t refill_next_ms; /* on an hourly grid from the first start */
-};
-
-/* ---- configuration ------------------------------------------------------ */
-
-static bool parse_traffic(const json_t *t, struct traffic_cfg *c, char **err)
-{
-	static const char *const known[] = {
-		"capacity_multiplier", "amount_median_sat", "amount_sigma",
-		"amount_min_sat", "amount_max_sat", "zap_share",
-		"zap_median_sat", "zap_sigma", "diurnal_amplitude",
-		"diurnal_peak_hour", "weekend_factor", "directional_bias",
-		"senders", "fee_cap_scale", "fee_cap_sigma", "belief_noise",
-		"max_attempts", "retry_budget_sec", "hop_latency_min_ms",
-		"hop_latency_max_ms", "fee_grace_sec", "mpp", "memory_max",
-		"fee_sensitivity", "refill_half_life_days", NULL};
-	/* simulators.md (e) "Senders": lnd-apriori 60 %, lnd-bimodal 10 %,
-	 * LDK 15 %, CLN-xpay 10 %, CLN-pay 5 % [L]. */
-	static const double def_mix[SENDER_NKINDS] = {0.6, 0.1, 0.15, 0.1,
-						      0.05};
-	struct cfg r;
-	bool ok;
-
-	ok = cfg_open(&r, t, "traffic", known) &&
-	     cfg_num(&r, "capacity_multiplier", 4, 0, true, 1000,
-		     &c->capacity_multiplier) &&
-	     cfg_num(&r, "amount_median_sat", 20000, 0, true, INFINITY,
-		     &c->amount_median_sat) &&
-	     cfg_num(&r, "amount_sigma", 1.2, 0, false, 10, &c->amount_sigma) &&
-	     cfg_u64(&r, "amount_min_sat", 1, 1, 2100000000000000ULL,
-		     &c->amount_min_sat) &&
-	     cfg_u64(&r, "amount_max_sat", 5000000, 1, 2100000000000000ULL,
-		     &c->amount_max_sat) &&
-	     cfg_num(&r, "zap_share", 0, 0, false, 1, &c->zap_share) &&
-	     cfg_num(&r, "zap_median_sat", 100, 0, true, INFINITY,
-		     &c->zap_median_sat) &&
-	     cfg_num(&r, "zap_sigma", 1.2, 0, false, 10, &c->zap_sigma) &&
-	     cfg_num(&r, "diurnal_amplitude", 0.3, 0, false, 0.99,
-		     &c->diurnal_amplitude) &&
-	     cfg_num(&r, "diurnal_peak_hour", 21, 0, false, 24,
-		     &c->diurnal_peak_hour) &&
-	     cfg_num(&r, "weekend_factor", 0.85, 0, false, 10,
-		     &c->weekend_factor) &&
-	     cfg_num(&r, "directional_bias", 1, 0, false, 10,
-		     &c->directional_bias) &&
-	     cfg_mix(&r, "senders", kind_names, SENDER_NKINDS, def_mix,
-		     c->mix) &&
-	     cfg_num(&r, "fee_cap_scale", 1, 0, true, 100, &c->fee_cap_scale) &&
-	     cfg_num(&r, "fee_cap_sigma", 0.25, 0, false, 3,
-		     &c->fee_cap_sigma) &&
-	     cfg_num(&r, "belief_noise", 0.1, 0, false, 3, &c->belief_noise) &&
-	     cfg_u64(&r, "max_attempts", 10, 1, 1000, &c->max_attempts) &&
-	     cfg_u64(&r, "retry_budget_sec", 60, 1, 86400,
-		     &c->retry_budget_sec) &&
-	     cfg_u64(&r, "hop_latency_min_ms", 100, 0, 60000,
-		     &c->hop_latency_min_ms) &&
-	     cfg_u64(&r, "hop_latency_max_ms", 300, 0, 60000,
-		     &c->hop_latency_max_ms) &&
-	     cfg_u64(&r, "fee_grace_sec", 600, 0, 86400, &c->fee_grace_sec) &&
-	     cfg_bool(&r, "mpp", true, &c->mpp) &&
-	     cfg_u64(&r, "memory_max", 512, 1, 100000, &c->memory_max) &&
-	     cfg_num(&r, "refill_half_life_days", 3, 0, false, 3650,
-		     &c->refill_half_life_days);
-	c->sensitivity = SENS_DEFAULT;
-	if (ok && json_object_get(t, "fee_sensitivity") &&
-	    !payments_sensitivity_parse(
-		    json_string_value(json_object_get(t, "fee_sensitivity")),
-		    &c->sensitivity))
-		ok = cfg_fail(&r, "fee_sensitivity",
-			      "must be \"low\", \"default\" or \"high\"");
-	if (ok && c->amount_max_sat < c->amount_min_sat)
-		ok = cfg_fail(&r, "amount_max_sat",
-			      "must be at least amount_min_sat (%llu)",
-			      (unsigned long long)c->amount_min_sat);
-	if (ok && c->hop_latency_max_ms < c->hop_latency_min_ms)
-		ok = cfg_fail(&r, "hop_latency_max_ms",
-			      "must be at least hop_latency_min_ms (%llu)",
-			      (unsigned long long)c->hop_latency_min_ms);
-	if (!ok)
-		*err = r.err;
-	return ok;
-}
-
-static const char *const sensitivity_names[] = {"low", "default", "high"};
-/* The weight of the fee in every sender model's hop cost. "low" is the
- * wallets' own constants: in networks of tens to hundreds of nodes a hop
- * of reliability is worth so much more than a fee that a well-placed node
- * can charge ten times the market and keep most of its traffic. "default"
- * is calibrated so that a channel with competitors earns most near the
- * competitors' median fee (bench/sim-validation, doc/simulator.md);
- * "high" is three times that. */
-static const double sensitivity_fee_weight[] = {1, 5, 15};
-
-bool payments_sensitivity_parse(const char *name, enum fee_sensitivity *out)
-{
-	for (int i = 0; name && i < 3; i++)
-		if (!strcmp(name, sensitivity_names[i])) {
-			if (out)
-				*out = (enum fee_sensitivity)i;
-			return true;
-		}
-	return false;
-}
-
-const char *payments_sensitivity_name(enum fee_sensitivity s)
-{
-	return s <= SENS_HIGH ? sensitivity_names[s] : "?";
-}
-
-/* ---- demand ------------------------------------------------------------- */
-
-static double phi(double x)
-{
-	return 0.5 * erfc(-x / sqrt(2.0));
-}
-
-/* Mean of a log-normal clipped to [lo, hi]. */
-static double clipped_lognormal_mean(double mu, double sigma, double lo,
-				     double hi)
-{
-	double a, b;
-
-	if (sigma <= 0)
-		return fmin(fmax(exp(mu), lo), hi);
-	a = (log(lo) - mu) / sigma;
-	b = (log(hi) - mu) / sigma;
-	return lo * phi(a) +
-	       exp(mu + sigma * sigma / 2) * (phi(b - sigma) - phi(a - sigma)) +
-	       hi * (1 - phi(b));
-}
-
-static size_t pick_cum(const double *cum, size_t n, double u)
-{
-	size_t lo = 0, hi = n;
-
-	/* First index whose cumulative weight exceeds u * total. */
-	u *= cum[n - 1];
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (cum[mid] > u)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo < n ? lo : n - 1;
-}
-
-static uint64_t fee_cap_rule(int kind, uint64_t amount_msat)
-{
-	const struct sender_model *m = &models[kind];
-	uint64_t prop = amount_msat / 1000000 * m->cap_ppm +
-			amount_msat % 1000000 * m->cap_ppm / 1000000;
-
-	if (m->cap_additive)
-		return prop + m->cap_exempt_msat;
-	return prop > m->cap_exempt_msat ? prop : m->cap_exempt_msat;
-}
-
-bool payments_demand(const struct payments *p, uint64_t k,
-		     struct pay_demand *out)
-{
-	struct rng r;
-	double x, cap;
-	uint64_t sat;
-	int tries;
-
-	memset(out, 0, sizeof(*out));
-	if (!p->nsend || !p->nrecv)
-		return false;
-	rng_fork(&p->demand_root, k, &r);
-	out->sender = p->send_nodes[pick_cum(p->send_cum, p->nsend,
-					     rng_unit(&r))];
-	/* A fixed number of draws, so the stream never depends on more
-	 * than (seed, k). */
-	for (tries = 0; tries < 16; tries++) {
-		out->receiver = p->recv_nodes[pick_cum(p->recv_cum, p->nrecv,
-						       rng_unit(&r))];
-		if (out->receiver != out->sender)
-			break;
-	}
-	if (out->receiver == out->sender)
-		return false;
-	if (rng_unit(&r) < p->cfg.zap_share)
-		x = rng_lognormal(&r, log(p->cfg.zap_median_sat),
-				  p->cfg.zap_sigma);
-	else
-		x = rng_lognormal(&r, log(p->cfg.amount_median_sat),
-				  p->cfg.amount_sigma);
-	x = fmin(fmax(round(x), (double)p->cfg.amount_min_sat),
-		 (double)p->cfg.amount_max_sat);
-	sat = (uint64_t)x;
-	out->amount_msat = sat * 1000;
-	x = rng_unit(&r);
-	out->sender_kind = SENDER_NKINDS - 1;
-	for (int i = 0; i < SENDER_NKINDS; i++)
-		if (x < p->kind_cum[i]) {
-			out->sender_kind = i;
-			break;
-		}
-	cap = (double)fee_cap_rule(out->sender_kind, out->amount_msat) *
-	      p->cfg.fee_cap_scale * exp(p->cfg.fee_cap_sigma * rng_normal(&r));
-	out->fee_cap_msat = cap < 1 ? 1 : (uint64_t)cap;
-	out->noise_seed = rng_u64(&r);
-	out->dyn_seed = rng_u64(&r);
-	return true;
-}
-
-/* Demand rate at @t_ms relative to the mean (daily and weekly rhythm). */
-static double rhythm(const struct payments *p, double t_ms)
-{
-	double hour = fmod(t_ms / 3600e3, 24.0);
-	uint64_t day = (uint64_t)(t_ms / 86400e3);
-	/* 1970-01-01 was a Thursday: day + 4 = 0 on Sundays. */
-	int dow = (int)((day + 4) % 7);
-	double f = 1 + p->cfg.diurnal_amplitude *
-			       cos(2 * M_PI * (hour - p->cfg.diurnal_peak_hour) /
-				   24.0);
-
-	if (dow == 0 || dow == 6)
-		f *= p->cfg.weekend_factor;
-	return f / p->weekly_norm;
-}
-
-static void build_tables(struct payments *p)
-{
-	struct net *net = p->net;
-	double total_cap = 0, bias = p->cfg.directional_bias, acc = 0;
-
-	p->send_nodes = xmalloc(sizeof(uint32_t) * (net->nnodes + 1));
-	p->recv_nodes = xmalloc(sizeof(uint32_t) * (net->nnodes + 1));
-	p->send_cum = xmalloc(sizeof(double) * (net->nnodes + 1));
-	p->recv_cum = xmalloc(sizeof(double) * (net->nnodes + 1));
-	for (size_t c = 0; c < net->nchans; c++)
-		if (net->chans[c].state == CHAN_NORMAL)
-			total_cap += (double)net->chans[c].capacity_sat;
-	for (size_t i = 0; i < net->nnodes; i++) {
-		const struct net_node *n = &net->nodes[i];
-		double cap = 0, ws, wr;
-
-		if (n->fleet)
-			continue;
-		for (size_t k = 0; k < n->nchans; k++) {
-			const struct net_channel *ch = &net->chans[n->chans[k]];
-			if (ch->state == CHAN_NORMAL)
-				cap += (double)ch->capacity_sat;
-		}
-		if (cap <= 0)
-			continue;
-		/* SimLN: activity proportional to capacity; the role
-		 * weights make some nodes mostly senders, some mostly
-		 * receivers, so channels drain directionally. */
-		ws = cap * fmax(0, 1 + bias * (n->send_weight - 1));
-		wr = cap * fmax(0, 1 + bias * (n->recv_weight - 1));
-		if (ws > 0) {
-			p->send_nodes[p->nsend] = (uint32_t)i;
-			p->send_cum[p->nsend] =
-				(p->nsend ? p->send_cum[p->nsend - 1] : 0) + ws;
-			p->nsend++;
-		}
-		if (wr > 0) {
-			p->recv_nodes[p->nrecv] = (uint32_t)i;
-			p->recv_cum[p->nrecv] =
-				(p->nrecv ? p->recv_cum[p->nrecv - 1] : 0) + wr;
-			p->nrecv++;
-		}
-	}
-	for (int i = 0; i < SENDER_NKINDS; i++) {
-		acc += p->cfg.mix[i];
-		p->kind_cum[i] = acc;
-	}
-	p->kind_cum[SENDER_NKINDS - 1] = 2; /* rounding never leaves a gap */
-	p->amount_mean_sat =
-		(1 - p->cfg.zap_share) *
-			clipped_lognormal_mean(log(p->cfg.amount_median_sat),
-					       p->cfg.amount_sigma,
-					       (double)p->cfg.amount_min_sat,
-					       (double)p->cfg.amount_max_sat) +
-		p->cfg.zap_share *
-			clipped_lognormal_mean(log(p->cfg.zap_median_sat),
-					       p->cfg.zap_sigma,
-					       (double)p->cfg.amount_min_sat,
-					       (double)p->cfg.amount_max_sat);
-	/* The network sends capacity_multiplier x its capacity per 30
-	 * days (SimLN's knob; 0.6 from River's 2023 figures). */
-	p->weekly_norm = (5 + 2 * p->cfg.weekend_factor) / 7;
-	p->rate_base_per_ms = p->nsend && p->nrecv
-				      ? p->cfg.capacity_multiplier * total_cap /
-						(30 * 86400e3 * p->amount_mean_sat)
-				      : 0;
-	p->rate_max_per_ms = p->rate_base_per_ms *
-			     (1 + p->cfg.diurnal_amplitude) *
-			     fmax(1, p->cfg.weekend_factor) / p->weekly_norm;
-}
 
 /* ---- pools -------------------------------------------------------------- */
 
@@ -537,180 +83,6 @@ static struct mc *sender_mem(struct payments *p, uint32_t node)
 		p->nmem = n;
 	}
 	return &p->mem[node];
-}
-
-/* ---- forwarding records ------------------------------------------------- */
-
-static void fwd_hook(struct payments *p, uint32_t node, const struct fwd *f)
-{
-	if (p->hooks.forward_event)
-		p->hooks.forward_event(p->hooks_arg, node, f);
-}
-
-/* A fleet node received an HTLC asking to be forwarded: record it as
- * lightningd does. Returns its created_index (0 for non-fleet nodes). */
-static uint64_t fwd_open(struct payments *p, uint32_t node, uint32_t in_chan,
-			 uint32_t out_chan, uint64_t in_msat, uint64_t out_msat,
-			 enum fwd_status status, uint16_t failcode,
-			 uint64_t now_ms, const uint8_t hash[32])
-{
-	struct net_node *n = &p->net->nodes[node];
-	struct fwd f, *added;
-
-	if (!n->fleet)
-		return 0;
-	memset(&f, 0, sizeof(f));
-	f.in_chan = in_chan;
-	f.out_chan = out_chan;
-	f.in_htlc_id = n->fwds.next_htlc_id++;
-	/* local_failed: no HTLC went out. */
-	f.out_htlc_id = status == FWD_LOCAL_FAILED ? 0 : n->fwds.next_htlc_id++;
-	f.in_msat = in_msat;
-	f.out_msat = out_msat;
-	f.fee_msat = in_msat >= out_msat ? in_msat - out_msat : 0;
-	f.status = status;
-	f.failcode = failcode;
-	f.received_ms = now_ms;
-	f.resolved_ms = status == FWD_OFFERED ? 0 : now_ms;
-	memcpy(f.payment_hash, hash, 32);
-	/* A local failure is stored once, already final (updated_index
-	 * stays 0, as lightningd inserts it). */
-	added = fwdlog_add(&n->fwds, &f);
-	fwd_hook(p, node, added);
-	return added->created_index;
-}
-
-static void fwd_close(struct payments *p, uint32_t node, uint64_t ci,
-		      enum fwd_status status, uint64_t now_ms)
-{
-	struct fwd *f;
-
-	if (!ci)
-		return;
-	f = fwdlog_resolve(&p->net->nodes[node].fwds, ci, status, now_ms);
-	if (f)
-		fwd_hook(p, node, f);
-}
-
-static const char *failcode_name(uint16_t code)
-{
-	switch (code) {
-	case WIRE_TEMPORARY_CHANNEL_FAILURE:
-		return "WIRE_TEMPORARY_CHANNEL_FAILURE";
-	case WIRE_UNKNOWN_NEXT_PEER:
-		return "WIRE_UNKNOWN_NEXT_PEER";
-	case WIRE_AMOUNT_BELOW_MINIMUM:
-		return "WIRE_AMOUNT_BELOW_MINIMUM";
-	case WIRE_FEE_INSUFFICIENT:
-		return "WIRE_FEE_INSUFFICIENT";
-	case WIRE_CHANNEL_DISABLED:
-		return "WIRE_CHANNEL_DISABLED";
-	case WIRE_MPP_TIMEOUT:
-		return "WIRE_MPP_TIMEOUT";
-	}
-	return "WIRE_UNKNOWN";
-}
-
-/* ---- HTLC mechanics ----------------------------------------------------- */
-
-/* Whether side @s of @ch can offer an HTLC of @amt now; for a forward
- * (@has_in) also whether @amt_in pays the node's fee. 0 or a failcode,
- * in the order lightningd checks: the channel, the fee, the policy
- * limits, then what channeld can add (slots, balance above reserve). */
-static uint16_t htlc_check(const struct payments *p,
-			   const struct net_channel *ch, int s, uint64_t amt,
-			   bool has_in, uint64_t amt_in)
-{
-	const struct net *net = p->net;
-	const struct chan_policy *pol = &ch->pol[s];
-	uint64_t need;
-
-	if (ch->state != CHAN_NORMAL)
-		return WIRE_UNKNOWN_NEXT_PEER;
-	if (!net->nodes[ch->node[0]].connected ||
-	    !net->nodes[ch->node[1]].connected)
-		return WIRE_TEMPORARY_CHANNEL_FAILURE;
-	if (has_in) {
-		uint64_t fee, paid = amt_in >= amt ? amt_in - amt : 0;
-		if (!pol->enabled)
-			return WIRE_CHANNEL_DISABLED;
-		if (amt_in < amt || !amount_fee_msat(&fee, amt, pol->base_msat,
-						     pol->ppm))
-			return WIRE_FEE_INSUFFICIENT;
-		if (paid < fee) {
-			/* CLN still takes the previous fee for
-			 * enforcedelay after a change. */
-			uint64_t old;
-			bool grace = pol->has_prev &&
-				     net->now_sec < pol->last_update_sec +
-							    p->cfg.fee_grace_sec &&
-				     amount_fee_msat(&old, amt,
-						     pol->prev_base_msat,
-						     pol->prev_ppm) &&
-				     paid >= old;
-			if (!grace)
-				return WIRE_FEE_INSUFFICIENT;
-		}
-		if (amt < pol->htlc_min_msat)
-			return WIRE_AMOUNT_BELOW_MINIMUM;
-		if (amt > pol->htlc_max_msat)
-			return WIRE_TEMPORARY_CHANNEL_FAILURE;
-	}
-	if (ch->htlcs_out[s] >= ch->max_htlcs[1 - s])
-		return WIRE_TEMPORARY_CHANNEL_FAILURE;
-	if (!amount_msat_add(&need, amt, ch->htlc_out_msat[s]) ||
-	    !amount_msat_add(&need, need, route_reserve_msat(ch->capacity_sat)) ||
-	    ch->balance_msat[s] < need)
-		return WIRE_TEMPORARY_CHANNEL_FAILURE;
-	return 0;
-}
-
-static void htlc_lock(struct net_channel *ch, int s, uint64_t amt)
-{
-	ch->htlcs_out[s]++;
-	ch->htlc_out_msat[s] += amt;
-	ch->out_payments_offered[s]++;
-	ch->out_offered_msat[s] += amt;
-	ch->in_payments_offered[1 - s]++;
-	ch->in_offered_msat[1 - s] += amt;
-}
-
-static void htlc_unlock(struct net_channel *ch, int s, uint64_t amt)
-{
-	ch->htlcs_out[s]--;
-	ch->htlc_out_msat[s] -= amt;
-}
-
-/* The HTLC settles: its amount moves to the other side. */
-static void htlc_settle(struct net_channel *ch, int s, uint64_t amt)
-{
-	htlc_unlock(ch, s, amt);
-	if (!amount_msat_sub(&ch->balance_msat[s], ch->balance_msat[s], amt) ||
-	    !amount_msat_add(&ch->balance_msat[1 - s], ch->balance_msat[1 - s],
-			     amt))
-		abort(); /* htlc_check guaranteed the balance */
-	ch->out_payments_fulfilled[s]++;
-	ch->out_fulfilled_msat[s] += amt;
-	ch->in_payments_fulfilled[1 - s]++;
-	ch->in_fulfilled_msat[1 - s] += amt;
-}
-
-/* Credit the node on side @s of @out for forwarding @in_msat into
- * @out_msat over it. */
-static void credit_forward(struct net *net, struct net_channel *out, int s,
-			   uint64_t in_msat, uint64_t out_msat)
-{
-	struct net_node *n = &net->nodes[out->node[s]];
-	uint64_t fee, t;
-
-	if (amount_msat_sub(&fee, in_msat, out_msat)) {
-		if (amount_msat_add(&t, n->fees_earned_msat, fee))
-			n->fees_earned_msat = t;
-		if (amount_msat_add(&t, out->fee_out_msat[s], fee))
-			out->fee_out_msat[s] = t;
-	}
-	n->forwarded_msat += out_msat;
-	n->forwards_settled++;
 }
 
 /* ---- payments ----------------------------------------------------------- */
@@ -825,7 +197,7 @@ static size_t find_route(struct payments *p, struct payment *pay,
 		.nexcl = pay->nexcl,
 		.final_cltv = 18,
 		.xpay_mu = 1,
-		.fee_weight = sensitivity_fee_weight[p->cfg.sensitivity],
+		.fee_weight = pay_fee_weight(p->cfg.sensitivity),
 	};
 	unsigned __int128 cap = (unsigned __int128)pay->d.fee_cap_msat * amt /
 				pay->d.amount_msat;
@@ -887,7 +259,7 @@ static bool launch(struct payments *p, uint32_t ps, uint64_t amt,
 		};
 	}
 	pay->attempts++;
-	code = htlc_check(p, ch0, hops[0].side, hops[0].amount_msat, false, 0);
+	code = pay_htlc_check(p, ch0, hops[0].side, hops[0].amount_msat, false, 0);
 	if (code) {
 		/* Our own channel refused (a slot or balance taken since
 		 * the route was found): no network round trip. */
@@ -897,7 +269,7 @@ static bool launch(struct payments *p, uint32_t ps, uint64_t amt,
 		at_release(p, ai);
 		return false;
 	}
-	htlc_lock(ch0, hops[0].side, hops[0].amount_msat);
+	pay_htlc_lock(ch0, hops[0].side, hops[0].amount_msat);
 	at->next = 1;
 	pay->inflight++;
 	pay->unassigned_msat -= amt;
@@ -909,7 +281,7 @@ static bool launch(struct payments *p, uint32_t ps, uint64_t amt,
 static void pay_continue(struct payments *p, uint32_t ps)
 {
 	struct payment *pay = &p->pays[ps];
-	const struct sender_model *m = &models[pay->d.sender_kind];
+	const struct sender_model *m = &pay_models[pay->d.sender_kind];
 	struct route_hop hops[ROUTE_MAX_HOPS];
 
 	while (pay->unassigned_msat > 0 && !pay->completing &&
@@ -1013,11 +385,11 @@ static void on_hop(struct payments *p, uint32_t ai)
 		struct ahop *h = &at->hops[i];
 		struct net_channel *ch = &p->net->chans[h->chan];
 		uint32_t node = ch->node[h->side];
-		uint16_t code = htlc_check(p, ch, h->side, h->amt, true,
+		uint16_t code = pay_htlc_check(p, ch, h->side, h->amt, true,
 					   at->hops[i - 1].amt);
 
 		if (code) {
-			fwd_open(p, node, at->hops[i - 1].chan, h->chan,
+			pay_fwd_open(p, node, at->hops[i - 1].chan, h->chan,
 				 at->hops[i - 1].amt, h->amt, FWD_LOCAL_FAILED,
 				 code, p->now_ms, pay->hash);
 			p->net->nodes[node].forwards_local_failed++;
@@ -1027,8 +399,8 @@ static void on_hop(struct payments *p, uint32_t ai)
 				 at->gen, NULL);
 			return;
 		}
-		htlc_lock(ch, h->side, h->amt);
-		h->fwd_ci = fwd_open(p, node, at->hops[i - 1].chan, h->chan,
+		pay_htlc_lock(ch, h->side, h->amt);
+		h->fwd_ci = pay_fwd_open(p, node, at->hops[i - 1].chan, h->chan,
 				     at->hops[i - 1].amt, h->amt, FWD_OFFERED, 0,
 				     p->now_ms, pay->hash);
 		at->next = (uint8_t)(i + 1);
@@ -1043,11 +415,11 @@ static void fail_back(struct payments *p, struct attempt *at, size_t upto)
 	for (size_t j = 0; j < upto; j++) {
 		struct ahop *h = &at->hops[j];
 		struct net_channel *ch = &p->net->chans[h->chan];
-		htlc_unlock(ch, h->side, h->amt);
+		pay_htlc_unlock(ch, h->side, h->amt);
 		if (j > 0) {
 			uint32_t node = ch->node[h->side];
 			p->net->nodes[node].forwards_failed++;
-			fwd_close(p, node, h->fwd_ci, FWD_FAILED, p->now_ms);
+			pay_fwd_close(p, node, h->fwd_ci, FWD_FAILED, p->now_ms);
 		}
 	}
 }
@@ -1107,14 +479,14 @@ static void on_settle(struct payments *p, uint32_t ai)
 	for (size_t j = 0; j < at->nhops; j++) {
 		struct ahop *h = &at->hops[j];
 		struct net_channel *ch = &p->net->chans[h->chan];
-		htlc_settle(ch, h->side, h->amt);
+		pay_htlc_settle(ch, h->side, h->amt);
 		mc_success(mem, p->cfg.memory_max, route_edge(h->chan, h->side),
 			   h->amt, p->now_ms);
 		if (j > 0) {
 			uint32_t node = ch->node[h->side];
-			credit_forward(p->net, ch, h->side,
+			pay_credit_forward(p->net, ch, h->side,
 				       at->hops[j - 1].amt, h->amt);
-			fwd_close(p, node, h->fwd_ci, FWD_SETTLED, p->now_ms);
+			pay_fwd_close(p, node, h->fwd_ci, FWD_SETTLED, p->now_ms);
 		}
 	}
 	pay->fee_msat += at->hops[0].amt - at->amount_msat;
@@ -1214,7 +586,7 @@ static void on_arrival(struct payments *p, const struct event *ev)
 	(void)rng_exponential(&r, 1.0); /* the gap, drawn before */
 	k = p->cand_accepted;
 	if (rng_unit(&r) * p->rate_max_per_ms <
-	    p->rate_base_per_ms * rhythm(p, p->cand_ms)) {
+	    p->rate_base_per_ms * pay_rhythm(p, p->cand_ms)) {
 		p->cand_accepted++;
 		if (payments_demand(p, k, &d))
 			start_payment(p, k, false, &d);
@@ -1244,7 +616,7 @@ bool payments_handle(struct payments *p, const struct event *ev)
 				.amount_msat = in->amount_msat,
 				.sender_kind = in->kind,
 				.fee_cap_msat =
-					fee_cap_rule(in->kind, in->amount_msat),
+					pay_fee_cap_rule(in->kind, in->amount_msat),
 				.noise_seed = 0,
 				.dyn_seed = p->hash_salt ^ ev->a,
 			};
@@ -1289,7 +661,7 @@ struct payments *payments_new(struct net *net, struct evq *q,
 	struct rng root;
 
 	*err = NULL;
-	if (!parse_traffic(traffic, &cfg, err))
+	if (!pay_parse_traffic(traffic, &cfg, err))
 		return NULL;
 	p = xzalloc(sizeof(*p));
 	p->net = net;
@@ -1303,7 +675,7 @@ struct payments *payments_new(struct net *net, struct evq *q,
 	rng_fork(&root, 1, &p->arrival_root);
 	rng_fork(&root, 2, &p->demand_root);
 	p->hash_salt = rng_u64(&root);
-	build_tables(p);
+	pay_build_tables(p);
 	p->router = router_new(net);
 	p->nrefill = net->nchans;
 	p->refill_target_msat = xmalloc(sizeof(uint64_t) * (net->nchans + 1));
@@ -1372,160 +744,6 @@ uint64_t payments_inject(struct payments *p, uint64_t at_ms, uint32_t sender,
 						  : SENDER_LND};
 	evq_push(p->q, at_ms, EV_INJECT, p->ninj, 0, NULL);
 	return p->ninj++;
-}
-
-bool payments_sendpay_now(struct payments *p, uint32_t payer,
-			  const struct pay_hop *hops, size_t nhops,
-			  const uint8_t payment_hash[32],
-			  struct sendpay_result *res, char **err)
-{
-	struct net *net = p->net;
-	uint64_t now_ms = net->now_sec * 1000 > p->now_ms ? net->now_sec * 1000
-							  : p->now_ms;
-	uint8_t side[ROUTE_MAX_HOPS];
-	uint64_t ci[ROUTE_MAX_HOPS];
-	uint32_t at = payer;
-	size_t k;
-	uint16_t code = 0;
-
-	*err = NULL;
-	memset(res, 0, sizeof(*res));
-	if (payer >= net->nnodes) {
-		*err = xfmt("unknown payer node %u", payer);
-		return false;
-	}
-	if (!nhops || nhops > ROUTE_MAX_HOPS) {
-		*err = xfmt("route must have 1 to %d hops, not %zu",
-			    ROUTE_MAX_HOPS, nhops);
-		return false;
-	}
-	for (size_t i = 0; i < nhops; i++) {
-		const struct net_channel *ch;
-		int s;
-		if (hops[i].chan >= net->nchans) {
-			*err = xfmt("hop %zu: unknown channel", i);
-			return false;
-		}
-		ch = &net->chans[hops[i].chan];
-		s = net_channel_side(ch, at);
-		if (s < 0 || ch->node[1 - s] != hops[i].to_node) {
-			*err = xfmt("hop %zu: channel %s does not connect "
-				    "%s to %s",
-				    i, ch->scid, net->nodes[at].alias,
-				    hops[i].to_node < net->nnodes
-					    ? net->nodes[hops[i].to_node].alias
-					    : "?");
-			return false;
-		}
-		if (!hops[i].amount_msat) {
-			*err = xfmt("hop %zu: zero amount", i);
-			return false;
-		}
-		side[i] = (uint8_t)s;
-		at = hops[i].to_node;
-	}
-
-	/* Offer hop by hop; the first refusal fails the whole route. */
-	for (k = 0; k < nhops; k++) {
-		struct net_channel *ch = &net->chans[hops[k].chan];
-		code = htlc_check(p, ch, side[k], hops[k].amount_msat, k > 0,
-				  k > 0 ? hops[k - 1].amount_msat : 0);
-		if (code)
-			break;
-		htlc_lock(ch, side[k], hops[k].amount_msat);
-		ci[k] = k > 0 ? fwd_open(p, ch->node[side[k]], hops[k - 1].chan,
-					 hops[k].chan, hops[k - 1].amount_msat,
-					 hops[k].amount_msat, FWD_OFFERED, 0,
-					 now_ms, payment_hash)
-			      : 0;
-	}
-	if (code) {
-		struct net_channel *ch = &net->chans[hops[k].chan];
-		uint32_t node = ch->node[side[k]];
-		if (k > 0) {
-			fwd_open(p, node, hops[k - 1].chan, hops[k].chan,
-				 hops[k - 1].amount_msat, hops[k].amount_msat,
-				 FWD_LOCAL_FAILED, code, now_ms, payment_hash);
-			net->nodes[node].forwards_local_failed++;
-		}
-		for (size_t j = 0; j < k; j++) {
-			struct net_channel *cj = &net->chans[hops[j].chan];
-			htlc_unlock(cj, side[j], hops[j].amount_msat);
-			if (j > 0) {
-				uint32_t fn = cj->node[side[j]];
-				net->nodes[fn].forwards_failed++;
-				fwd_close(p, fn, ci[j], FWD_FAILED, now_ms);
-			}
-		}
-		res->status = SENDPAY_FAILED;
-		res->erring_index = k;
-		res->erring_chan = hops[k].chan;
-		res->erring_node = node;
-		res->erring_direction = side[k];
-		res->failcode = code;
-		res->failcodename = failcode_name(code);
-		return true;
-	}
-	for (k = 0; k < nhops; k++) {
-		struct net_channel *ch = &net->chans[hops[k].chan];
-		htlc_settle(ch, side[k], hops[k].amount_msat);
-		if (k > 0) {
-			uint32_t node = ch->node[side[k]];
-			credit_forward(net, ch, side[k],
-				       hops[k - 1].amount_msat,
-				       hops[k].amount_msat);
-			fwd_close(p, node, ci[k], FWD_SETTLED, now_ms);
-		}
-	}
-	res->status = SENDPAY_COMPLETE;
-	res->fee_msat = hops[0].amount_msat > hops[nhops - 1].amount_msat
-				? hops[0].amount_msat - hops[nhops - 1].amount_msat
-				: 0;
-	if (hops[nhops - 1].to_node == payer) {
-		uint64_t t;
-		if (amount_msat_add(&t, net->nodes[payer].rebalance_fees_paid_msat,
-				    res->fee_msat))
-			net->nodes[payer].rebalance_fees_paid_msat = t;
-	}
-	return true;
-}
-
-size_t payments_getroute(struct payments *p, uint32_t from, uint32_t to,
-			 uint64_t amount_msat, double riskfactor,
-			 const uint32_t *exclude, size_t nexclude,
-			 struct pay_hop *hops)
-{
-	struct route_excl *ex = xmalloc(sizeof(*ex) * (2 * nexclude + 1));
-	struct route_hop rh[ROUTE_MAX_HOPS];
-	struct route_query q = {
-		.source = from,
-		.target = to,
-		.amount_msat = amount_msat,
-		.kind = SENDER_GETROUTE,
-		.fee_cap_msat = UINT64_MAX,
-		.riskfactor = riskfactor,
-		.now_ms = p->now_ms,
-		.excl = ex,
-		.nexcl = 2 * nexclude,
-		.final_cltv = 9,
-	};
-	uint64_t fee;
-	size_t n;
-
-	for (size_t i = 0; i < nexclude; i++) {
-		ex[2 * i] = (struct route_excl){route_edge(exclude[i], 0), 0};
-		ex[2 * i + 1] = (struct route_excl){route_edge(exclude[i], 1), 0};
-	}
-	n = router_find(p->router, &q, rh, &fee);
-	free(ex);
-	for (size_t i = 0; i < n; i++)
-		hops[i] = (struct pay_hop){
-			.chan = rh[i].chan,
-			.to_node = rh[i].to_node,
-			.amount_msat = rh[i].amount_msat,
-			.delay = rh[i].cltv,
-		};
-	return n;
 }
 
 int payments_bucket(uint64_t amount_msat)
