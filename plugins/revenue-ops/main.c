@@ -6,13 +6,13 @@
 #include "common/plugin.h"
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/accounting.h"
-#include "plugins/revenue-ops/anchor.h"
-#include "plugins/revenue-ops/forwards.h"
-#include "plugins/revenue-ops/pipeline.h"
-#include "plugins/revenue-ops/reports.h"
-#include "plugins/revenue-ops/revenue.h"
-#include "plugins/revenue-ops/rpc.h"
+#include "plugins/revenue-ops/cycle/accounting.h"
+#include "plugins/revenue-ops/store/anchor.h"
+#include "plugins/revenue-ops/store/forwards.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/rpc/reports.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/rpc/rpc.h"
 #include <string.h>
 
 static void sync_now(struct loop *loop, void *arg)

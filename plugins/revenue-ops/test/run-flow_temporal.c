@@ -9,10 +9,10 @@
  * intensity from them. */
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/flow_cycle.h"
-#include "plugins/revenue-ops/gather.h"
-#include "plugins/revenue-ops/pipeline.h"
-#include "plugins/revenue-ops/revenue.h"
+#include "plugins/revenue-ops/cycle/flow.h"
+#include "plugins/revenue-ops/cycle/gather.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/base/revenue.h"
 #include "tests/check.h"
 #include <math.h>
 #include <sqlite3.h>

@@ -6,11 +6,11 @@
 #include "common/errcode.h"
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/fee_cycle.h"
-#include "plugins/revenue-ops/peers.h"
-#include "plugins/revenue-ops/pipeline.h"
-#include "plugins/revenue-ops/policy.h"
-#include "plugins/revenue-ops/revenue.h"
+#include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/peers.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/store/policy.h"
+#include "plugins/revenue-ops/base/revenue.h"
 #include "tests/check.h"
 #include <math.h>
 #include <string.h>

@@ -1,0 +1,903 @@
+/* The flow cycle; see flow_cycle.h. */
+#include "plugins/revenue-ops/cycle/flow.h"
+#include "common/clock.h"
+#include "common/plugin.h"
+#include "common/store.h"
+#include "common/u64map.h"
+#include "common/util.h"
+#include "plugins/revenue-ops/cycle/clboss.h"
+#include "plugins/revenue-ops/cycle/schedule.h"
+#include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/forwards.h"
+#include "plugins/revenue-ops/cycle/gather.h"
+#include "plugins/revenue-ops/store/peers.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/store/policy.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DAY 86400ULL
+
+_Static_assert(FLOW_MAX_DAYS <= FWD_STATS_MAX_DAYS,
+	       "the flow window's daily buckets fit the forward statistics");
+
+void flow_lifetime_of(const struct fwd_chan_stats *cs, size_t w_all,
+		      struct flow_lifetime *out)
+{
+	const struct fwd_totals *t = &cs->win[w_all];
+
+	/* Rollups hold only pruned rows, so the two never overlap; a
+	 * rolled-up day dates the latest forward only when no raw row
+	 * does. */
+	out->out_count = t->out_count;
+	out->in_count = t->in_count;
+	out->last_out_sec =
+	    t->last_out_sec ? t->last_out_sec : cs->rolled_last_out_day;
+	out->last_in_sec =
+	    t->last_in_sec ? t->last_in_sec : cs->rolled_last_in_day;
+}
+
+/* The windows flow_compute reads. */
+enum flow_win { FLOW_W_ALL, FLOW_W_WINDOW, FLOW_W_1D, FLOW_W_30D, FLOW_NWIN };
+
+/* Days of daily buckets the analysis uses. */
+static size_t flow_days(const struct flow_params *fp)
+{
+	uint64_t wdays = (uint64_t)fp->window_days;
+	return wdays < FLOW_MAX_DAYS ? wdays : FLOW_MAX_DAYS;
+}
+
+/* The persisted hysteresis state and Kalman filter of a channel. */
+static bool load_states(struct revenue *r, const struct kalman_params *kp,
+			const char *scid, struct flow_state *fst,
+			struct kalman_state *ks, char **err)
+{
+	sqlite3_stmt *st;
+
+	flow_state_init(fst);
+	kalman_init(kp, ks);
+	st = store_stmt(r->db,
+			"SELECT last_class, last_ratio, last_velocity, "
+			"last_ratio_sec FROM channel_states WHERE channel_id = "
+			"?1",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int c = sqlite3_column_int(st, 0);
+		fst->last_class = c >= 0 && c < FLOW_CLASS_NUM
+				      ? (enum flow_class)c
+				      : FLOW_UNKNOWN;
+		fst->last_ratio = sqlite3_column_double(st, 1);
+		fst->last_velocity = sqlite3_column_double(st, 2);
+		fst->last_ratio_sec = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	store_done(st);
+	st =
+	    store_stmt(r->db,
+		       "SELECT ratio, velocity_per_hour, p00, p01, p11, "
+		       "innovation_variance, last_innovation, "
+		       "observation_count, last_update FROM kalman_state WHERE "
+		       "channel_id = ?1",
+		       err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		ks->ratio = sqlite3_column_double(st, 0);
+		ks->velocity_per_hour = sqlite3_column_double(st, 1);
+		ks->p00 = sqlite3_column_double(st, 2);
+		ks->p01 = sqlite3_column_double(st, 3);
+		ks->p11 = sqlite3_column_double(st, 4);
+		ks->innovation_variance = sqlite3_column_double(st, 5);
+		ks->last_innovation = sqlite3_column_double(st, 6);
+		ks->observation_count = (uint32_t)sqlite3_column_int64(st, 7);
+		ks->last_update_sec = (uint64_t)sqlite3_column_int64(st, 8);
+	}
+	store_done(st);
+	return true;
+}
+
+static void chan_fail(struct flow_chan *c, const char *what, const char *e)
+{
+	c->ok = false;
+	snprintf(c->error, sizeof(c->error), "%s: %s", what, e);
+}
+
+/* Analyse one channel from its forward statistics @cs (windows of enum
+ * flow_win, daily buckets of the flow window); database errors are
+ * returned, engine refusals recorded in @c. */
+static bool analyse(struct revenue *r, const struct flow_params *fp,
+		    const struct congestion_params *cp,
+		    const struct fee_ctl_params *feep,
+		    struct fee_ctl_state *work, const struct chan_info *ci,
+		    const struct fwd_chan_stats *cs, uint64_t now,
+		    struct flow_chan *c, char **err)
+{
+	const struct fwd_totals *win = &cs->win[FLOW_W_WINDOW],
+				*d1 = &cs->win[FLOW_W_1D],
+				*d30 = &cs->win[FLOW_W_30D];
+	struct flow_state probe_st;
+	struct flow_result probe;
+	struct kalman_obs kobs;
+	struct congestion_obs co = {0};
+	int64_t net[FLOW_MAX_DAYS];
+	bool found;
+	const char *e;
+
+	memset(c, 0, sizeof(*c));
+	c->ci = ci;
+	c->ok = true;
+	flow_lifetime_of(cs, FLOW_W_ALL, &c->life);
+	if (!load_states(r, &fp->kalman, ci->scid, &c->fst, &c->ks, err))
+		return false;
+
+	co.n_htlcs = ci->htlcs;
+	co.max_accepted_htlcs = ci->max_accepted_htlcs;
+	co.in_flight_msat = ci->htlc_value_msat;
+	co.max_in_flight_msat = ci->max_inflight_msat;
+	e = congestion_measure(cp, &co, &c->cong);
+	if (e) {
+		chan_fail(c, "congestion", e);
+		return true;
+	}
+
+	c->obs.capacity_sat = ci->capacity_msat / 1000;
+	c->obs.local_sat = ci->spendable_msat / 1000;
+	if (c->obs.local_sat > c->obs.capacity_sat)
+		c->obs.local_sat = c->obs.capacity_sat;
+	c->obs.in_sat = win->in_msat / 1000;
+	c->obs.out_sat = win->out_msat / 1000;
+	c->obs.in_count = (uint32_t)win->in_count;
+	c->obs.out_count = (uint32_t)win->out_count;
+	c->obs.last_forward_sec = c->life.last_out_sec > c->life.last_in_sec
+				      ? c->life.last_out_sec
+				      : c->life.last_in_sec;
+	/* Roles use the 30-day window, the lifetime when that is empty. */
+	if (d30->in_count + d30->out_count) {
+		c->obs.role_in_count = (uint32_t)d30->in_count;
+		c->obs.role_out_count = (uint32_t)d30->out_count;
+	} else {
+		c->obs.role_in_count = (uint32_t)c->life.in_count;
+		c->obs.role_out_count = (uint32_t)c->life.out_count;
+	}
+	c->obs.n_days = flow_days(fp);
+	memcpy(c->obs.daily_in_sat, cs->daily_in_sat,
+	       sizeof(*cs->daily_in_sat) * c->obs.n_days);
+	memcpy(c->obs.daily_out_sat, cs->daily_out_sat,
+	       sizeof(*cs->daily_out_sat) * c->obs.n_days);
+	c->obs.congested = c->cong.congested;
+	c->obs.fee_posterior_var = -1;
+	/* An unreadable fee state only costs the posterior-width input
+	 * (the fee cycle reports and replaces it). */
+	if (!fee_state_load(r, ci->scid, ci->channel_id, work, &found, err)) {
+		free(*err);
+		*err = NULL;
+		found = false;
+	}
+	if (found && work->version) {
+		struct fee_ctl_posterior post;
+		fee_ctl_posterior(feep, work, now, &post);
+		c->obs.fee_posterior_var = post.std_ppm * post.std_ppm;
+	}
+
+	/* The Kalman update wants the flow confidence, which does not depend
+	 * on the filter: take it from an analysis without one, on a copy of
+	 * the state. */
+	probe_st = c->fst;
+	c->obs.kalman = NULL;
+	e = flow_analyze(fp, &probe_st, &c->obs, now, &probe);
+	if (e) {
+		chan_fail(c, "flow", e);
+		return true;
+	}
+	for (size_t i = 0; i < c->obs.n_days; i++)
+		net[i] = (int64_t)c->obs.daily_out_sat[i] -
+			 (int64_t)c->obs.daily_in_sat[i];
+	c->z24 = kalman_measurement(
+	    (int64_t)d1->out_msat - (int64_t)d1->in_msat, c->obs.capacity_sat);
+	kobs = (struct kalman_obs){
+	    .has_measurement = c->obs.capacity_sat > 0,
+	    .z = c->z24,
+	    .confidence = probe.confidence,
+	    .volatility = kalman_volatility(net, c->obs.n_days),
+	};
+	e = kalman_step(&fp->kalman, &c->ks, &kobs, now, &c->kres);
+	if (e) {
+		chan_fail(c, "kalman", e);
+		return true;
+	}
+	c->obs.kalman = &c->ks;
+	e = flow_analyze(fp, &c->fst, &c->obs, now, &c->res);
+	if (e)
+		chan_fail(c, "flow", e);
+	return true;
+}
+
+/* ---- temporal profiles ---- */
+
+/* Settled forwards per (in, out) pair and UTC hour since the profile
+ * window's start: one aggregate for the whole cycle, never the raw rows.
+ * Grouped by pair rather than by each side: one pass over the table (a
+ * UNION of the in and the out side measured three times slower on a
+ * million forwards); each row then counts for both its channels. */
+#define TEMPORAL_SQL                                                           \
+	"SELECT in_channel, out_channel, received_time / 3600, COUNT(*) "      \
+	"FROM forwards WHERE status = 'settled' AND received_time >= ?1"
+static const char temporal_all_sql[] = TEMPORAL_SQL " GROUP BY 1, 2, 3";
+static const char temporal_one_sql[] =
+	TEMPORAL_SQL " AND (in_channel = ?2 OR out_channel = ?2) "
+		     "GROUP BY 1, 2, 3";
+
+/* Count a row's forwards for @scid if it is one of the run's channels
+ * (@idx: scid key -> its slot in the counts, allocated on first use). */
+static void temporal_count(struct u64map *idx, const unsigned char *scid,
+			   uint64_t now, uint64_t known_since, uint64_t t_sec,
+			   uint64_t n)
+{
+	struct temporal_obs **slot;
+	uint64_t k = scid ? pipeline_scid_key((const char *)scid) : 0;
+
+	if (!k || !(slot = u64map_get(idx, k)))
+		return;
+	if (!*slot) {
+		*slot = xmalloc(sizeof(**slot));
+		temporal_obs_init(*slot);
+		(*slot)->known_since_sec = known_since;
+	}
+	/* Outside the window only if the clock stepped back: skip. */
+	(void)temporal_obs_add(*slot, now, t_sec, n);
+}
+
+void flow_temporal_cache_free(struct u64map *cache)
+{
+	void *v;
+	uint64_t k;
+
+	if (!cache)
+		return;
+	while ((v = u64map_pop_any(cache, &k)))
+		free(v);
+	u64map_free(cache);
+}
+
+double flow_time_intensity(const struct revenue *r, const char *scid,
+			   uint64_t now)
+{
+	const struct temporal_profile *p =
+	    r->pipe && r->pipe->temporal
+		? u64map_get(r->pipe->temporal, pipeline_scid_key(scid))
+		: NULL;
+
+	return p ? temporal_intensity_at(p, now) : -1;
+}
+
+/* A profile reads only complete days, so within a UTC day it does not
+ * change: reuse today's when every channel has one (an hourly cycle then
+ * aggregates once a day, not 24 times). */
+static bool temporal_from_cache(struct revenue *r, struct flow_run *run,
+				size_t k, uint64_t now)
+{
+	struct u64map *cache = r->pipe ? r->pipe->temporal : NULL;
+
+	if (!cache || r->pipe->temporal_day != now / DAY)
+		return false;
+	for (size_t i = 0; i < k; i++) {
+		const struct temporal_profile *p = u64map_get(
+		    cache, pipeline_scid_key(run->ch[i].ci->scid));
+		if (!p)
+			return false;
+		run->ch[i].temporal = *p;
+	}
+	return true;
+}
+
+static void temporal_to_cache(struct revenue *r, const struct flow_run *run,
+			      size_t k, uint64_t now)
+{
+	if (!r->pipe)
+		return;
+	flow_temporal_cache_free(r->pipe->temporal);
+	r->pipe->temporal = u64map_new();
+	r->pipe->temporal_day = now / DAY;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t key = pipeline_scid_key(run->ch[i].ci->scid);
+		struct temporal_profile *p;
+		if (!key)
+			continue;
+		p = xmalloc(sizeof(*p));
+		*p = run->ch[i].temporal;
+		free(u64map_del(r->pipe->temporal, key));
+		u64map_put(r->pipe->temporal, key, p);
+	}
+}
+
+/* Fill the temporal profile of the first @k channels of @run. Database
+ * errors are returned; engine refusals recorded in the channel. */
+static bool temporal_pass(struct revenue *r, struct flow_run *run, size_t k,
+			  uint64_t now, const char *only_scid, char **err)
+{
+	uint64_t retention =
+	    (uint64_t)cfg_i(&r->cfg, CFG_FORWARD_RETENTION_DAYS);
+	/* Hours older than the retention live on only as daily rollups. */
+	uint64_t known = now > retention * DAY ? now - retention * DAY : 0;
+	struct temporal_obs **obs = xzalloc(sizeof(*obs) * (k + 1));
+	struct temporal_obs empty;
+	struct temporal_params tp;
+	struct u64map *idx = u64map_new();
+	sqlite3_stmt *st;
+	bool ok = true;
+	int rc;
+
+	if (!only_scid && temporal_from_cache(r, run, k, now))
+		goto out;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t key = pipeline_scid_key(run->ch[i].ci->scid);
+		if (key)
+			u64map_put(idx, key, &obs[i]);
+	}
+	st = store_stmt(r->db, only_scid ? temporal_one_sql : temporal_all_sql,
+			err);
+	if (!st) {
+		ok = false;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)temporal_window_start(now));
+	if (only_scid)
+		sqlite3_bind_text(st, 2, only_scid, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t t = (uint64_t)sqlite3_column_int64(st, 2) * 3600;
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 3);
+		temporal_count(idx, sqlite3_column_text(st, 0), now, known, t,
+			       n);
+		temporal_count(idx, sqlite3_column_text(st, 1), now, known, t,
+			       n);
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		*err = xfmt("temporal profile: %s", store_errmsg(r->db));
+		ok = false;
+		goto out;
+	}
+	temporal_params_default(&tp);
+	temporal_obs_init(&empty);
+	empty.known_since_sec = known;
+	for (size_t i = 0; i < k; i++) {
+		struct flow_chan *c = &run->ch[i];
+		const char *e = temporal_profile_compute(
+		    &tp, obs[i] ? obs[i] : &empty, now, &c->temporal);
+		if (e && c->ok)
+			chan_fail(c, "temporal", e);
+	}
+	if (!only_scid)
+		temporal_to_cache(r, run, k, now);
+out:
+	for (size_t i = 0; i < k; i++)
+		free(obs[i]);
+	free(obs);
+	u64map_free(idx);
+	return ok;
+}
+
+bool flow_compute(struct revenue *r, const struct node_view *v, uint64_t now,
+		  const char *only_scid, struct flow_run *out, char **err)
+{
+	struct flow_params fp;
+	struct fee_ctl_params feep;
+	struct fee_ctl_state *work;
+	struct fwd_stats_spec spec = {.nwin = FLOW_NWIN, .now_sec = now};
+	struct fwd_stats *fs;
+	uint64_t wdays;
+	const char **ids;
+	size_t k = 0, *first, *next;
+
+	memset(out, 0, sizeof(*out));
+	pipeline_flow_params(&r->cfg, &fp);
+	pipeline_fee_params(&r->cfg, &feep);
+	wdays = (uint64_t)fp.window_days;
+	spec.since_sec[FLOW_W_ALL] = 0;
+	spec.since_sec[FLOW_W_WINDOW] =
+	    now > wdays * DAY ? now - wdays * DAY : 0;
+	spec.since_sec[FLOW_W_1D] = now > DAY ? now - DAY : 0;
+	spec.since_sec[FLOW_W_30D] = now > 30 * DAY ? now - 30 * DAY : 0;
+	spec.n_days = flow_days(&fp);
+	spec.only_scid = only_scid;
+	if (!forwards_stats_new(r, &spec, &fs, err))
+		return false;
+	work = xmalloc(sizeof(*work));
+	out->ch = xzalloc(sizeof(*out->ch) * (v->nchans + 1));
+	for (size_t i = 0; i < v->nchans; i++) {
+		const struct chan_info *ci = &v->chans[i];
+		if (!ci->active || (only_scid && strcmp(only_scid, ci->scid)))
+			continue;
+		if (!analyse(r, &fp, &feep.congestion, &feep, work, ci,
+			     forwards_stats_chan(fs, ci->scid), now,
+			     &out->ch[k], err)) {
+			free(work);
+			forwards_stats_free(fs);
+			flow_run_free(out);
+			return false;
+		}
+		k++;
+	}
+	free(work);
+	forwards_stats_free(fs);
+	out->n = k;
+	if (!temporal_pass(r, out, k, now, only_scid, err)) {
+		flow_run_free(out);
+		return false;
+	}
+	/* Peers with several channels: the summed view. */
+	ids = xmalloc(sizeof(*ids) * (k + 1));
+	first = xmalloc(sizeof(*first) * (k + 1));
+	next = xmalloc(sizeof(*next) * (k + 1));
+	for (size_t i = 0; i < k; i++)
+		ids[i] = out->ch[i].ci->peer_id;
+	peers_group(ids, k, first, next);
+	out->peers = xzalloc(sizeof(*out->peers) * (k + 1));
+	for (size_t i = 0; i < k; i++) {
+		struct flow_obs *obs;
+		struct flow_result *res;
+		size_t m = 0;
+
+		if (first[i] != i)
+			continue;
+		for (size_t j = i; j < k; j = next[j])
+			m += out->ch[j].ok;
+		if (m < 2)
+			continue;
+		obs = xmalloc(sizeof(*obs) * m);
+		res = xmalloc(sizeof(*res) * m);
+		m = 0;
+		for (size_t j = i; j < k; j = next[j])
+			if (out->ch[j].ok) {
+				obs[m] = out->ch[j].obs;
+				res[m++] = out->ch[j].res;
+			}
+		struct flow_peer *fpr = &out->peers[out->npeers];
+		snprintf(fpr->peer_id, sizeof(fpr->peer_id), "%s", ids[i]);
+		if (!flow_aggregate_peer(&fp, obs, res, m, &fpr->res))
+			out->npeers++;
+		free(obs);
+		free(res);
+	}
+	free(ids);
+	free(first);
+	free(next);
+	return true;
+}
+
+void flow_run_free(struct flow_run *run)
+{
+	free(run->ch);
+	free(run->peers);
+	memset(run, 0, sizeof(*run));
+}
+
+static bool persist_chan(struct revenue *r, const struct flow_chan *c,
+			 uint64_t now, char **err)
+{
+	const struct chan_info *ci = c->ci;
+	const struct flow_result *res = &c->res;
+	sqlite3_stmt *st = store_stmt(
+	    r->db,
+	    "INSERT OR REPLACE INTO channel_states (channel_id, "
+	    "full_channel_id, peer_id, state, basis, flow_ratio, "
+	    "daily_ratio, sats_in, sats_out, capacity, local_sats, "
+	    "updated_at, confidence, velocity, flow_multiplier, ema_decay, "
+	    "forward_count, in_count, out_count, last_forward, "
+	    "kalman_flow_ratio, kalman_velocity, kalman_uncertainty, "
+	    "kalman_regime_change, balance_position, turnover, role, "
+	    "is_congested, htlc_util, last_class, last_ratio, "
+	    "last_velocity, last_ratio_sec, temporal_profile_json) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
+	    "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
+	    err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, ci->scid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, ci->channel_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, ci->peer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, flow_class_name(res->cls), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, res->basis ? res->basis : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_double(st, 6, res->flow_ratio);
+	sqlite3_bind_double(st, 7, res->daily_ratio);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->obs.in_sat);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)c->obs.out_sat);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)c->obs.capacity_sat);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)c->obs.local_sat);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)now);
+	sqlite3_bind_double(st, 13, res->confidence);
+	sqlite3_bind_double(st, 14, res->velocity);
+	sqlite3_bind_double(st, 15, res->flow_multiplier);
+	sqlite3_bind_double(st, 16, res->ema_decay);
+	sqlite3_bind_int64(st, 17,
+			   (sqlite3_int64)(c->obs.in_count + c->obs.out_count));
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)c->obs.in_count);
+	sqlite3_bind_int64(st, 19, (sqlite3_int64)c->obs.out_count);
+	sqlite3_bind_int64(st, 20, (sqlite3_int64)c->obs.last_forward_sec);
+	sqlite3_bind_double(st, 21, c->ks.ratio);
+	sqlite3_bind_double(st, 22, c->ks.velocity_per_hour * 24.0);
+	sqlite3_bind_double(st, 23, kalman_uncertainty(&c->ks));
+	sqlite3_bind_int(st, 24, c->kres.regime_change);
+	sqlite3_bind_double(st, 25, res->outbound_ratio);
+	sqlite3_bind_double(st, 26, res->turnover_per_day);
+	sqlite3_bind_text(st, 27, flow_role_name(res->role), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 28, c->cong.congested);
+	sqlite3_bind_double(st, 29, c->cong.util);
+	sqlite3_bind_int(st, 30, (int)c->fst.last_class);
+	sqlite3_bind_double(st, 31, c->fst.last_ratio);
+	sqlite3_bind_double(st, 32, c->fst.last_velocity);
+	sqlite3_bind_int64(st, 33, (sqlite3_int64)c->fst.last_ratio_sec);
+	/* No forwards in the window: no profile (NULL), rather than an
+	 * empty one in every idle channel's row. */
+	if (c->temporal.days) {
+		json_t *t = flow_temporal_json(&c->temporal);
+		char *tjson;
+
+		json_object_set_new(t, "computed_at", json_integer(now));
+		tjson = json_dumps(t, JSON_COMPACT | JSON_REAL_PRECISION(9));
+		json_decref(t);
+		if (!tjson) {
+			store_done(st);
+			*err = xstrdup("channel_states: temporal profile: out "
+				       "of memory");
+			return false;
+		}
+		sqlite3_bind_text(st, 34, tjson, -1, SQLITE_TRANSIENT);
+		free(tjson);
+	}
+	if (!store_step_done(r->db, st, "channel_states", err))
+		return false;
+
+	st = store_stmt(r->db,
+			"INSERT OR REPLACE INTO kalman_state (channel_id, "
+			"ratio, velocity_per_hour, p00, p01, p11, "
+			"innovation_variance, last_innovation, "
+			"observation_count, last_update) VALUES (?1, ?2, ?3, "
+			"?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, ci->scid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 2, c->ks.ratio);
+	sqlite3_bind_double(st, 3, c->ks.velocity_per_hour);
+	sqlite3_bind_double(st, 4, c->ks.p00);
+	sqlite3_bind_double(st, 5, c->ks.p01);
+	sqlite3_bind_double(st, 6, c->ks.p11);
+	sqlite3_bind_double(st, 7, c->ks.innovation_variance);
+	sqlite3_bind_double(st, 8, c->ks.last_innovation);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)c->ks.observation_count);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)c->ks.last_update_sec);
+	return store_step_done(r->db, st, "kalman_state", err);
+}
+
+bool flow_persist(struct revenue *r, const struct flow_run *run, uint64_t now,
+		  char **err)
+{
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < run->n; i++)
+		if (run->ch[i].ok && !persist_chan(r, &run->ch[i], now, err))
+			return false;
+	if (!store_exec(r->db, "DELETE FROM peer_flow_states", err))
+		return false;
+	for (size_t i = 0; i < run->npeers; i++) {
+		const struct flow_peer *p = &run->peers[i];
+		st =
+		    store_stmt(r->db,
+			       "INSERT INTO peer_flow_states (peer_id, "
+			       "n_channels, state, flow_ratio, outbound_ratio, "
+			       "confidence, capacity, updated_at) VALUES (?1, "
+			       "?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			       err);
+		if (!st)
+			return false;
+		sqlite3_bind_text(st, 1, p->peer_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)p->res.n_channels);
+		sqlite3_bind_text(st, 3, flow_class_name(p->res.cls), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_double(st, 4, p->res.flow_ratio);
+		sqlite3_bind_double(st, 5, p->res.outbound_ratio);
+		sqlite3_bind_double(st, 6, p->res.confidence);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)p->res.capacity_sat);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+		if (!store_step_done(r->db, st, "peer_flow_states", err))
+			return false;
+	}
+	return true;
+}
+
+json_t *flow_chan_json(const struct flow_chan *c, uint64_t now)
+{
+	const struct flow_result *res = &c->res;
+	json_t *o = json_pack("{s:s,s:s,s:s}", "channel_id", c->ci->scid,
+			      "full_channel_id", c->ci->channel_id, "peer_id",
+			      c->ci->peer_id);
+	if (!c->ok) {
+		json_object_set_new(o, "error", json_string(c->error));
+		return o;
+	}
+	json_object_update_new(
+	    o,
+	    json_pack("{s:I,s:I,s:I,s:f,s:s,s:s,s:f,s:b,s:f,s:f,s:f,s:f,s:I,"
+		      "s:I,s:I,s:f,s:f,s:f,s:b,s:i,s:f,s:f,s:s,s:f,s:f,s:I,"
+		      "s:I}",
+		      "sats_in", (json_int_t)c->obs.in_sat, "sats_out",
+		      (json_int_t)c->obs.out_sat, "capacity",
+		      (json_int_t)c->obs.capacity_sat, "flow_ratio",
+		      res->flow_ratio, "state", flow_class_name(res->cls),
+		      "basis", res->basis ? res->basis : "", "daily_volume",
+		      res->daily_volume_sat, "is_congested", c->cong.congested,
+		      "confidence", res->confidence, "velocity", res->velocity,
+		      "flow_multiplier", res->flow_multiplier, "ema_decay",
+		      res->ema_decay, "forward_count",
+		      (json_int_t)(c->obs.in_count + c->obs.out_count),
+		      "in_count", (json_int_t)c->obs.in_count, "out_count",
+		      (json_int_t)c->obs.out_count, "kalman_flow_ratio",
+		      c->ks.ratio, "kalman_velocity",
+		      c->ks.velocity_per_hour * 24.0, "kalman_uncertainty",
+		      kalman_uncertainty(&c->ks), "kalman_regime_change",
+		      c->kres.regime_change, "kalman_observations",
+		      (int)c->ks.observation_count, "balance_position",
+		      res->outbound_ratio, "daily_ratio", res->daily_ratio,
+		      "role", flow_role_name(res->role), "htlc_util",
+		      c->cong.util, "turnover_per_day", res->turnover_per_day,
+		      "last_forward", (json_int_t)c->obs.last_forward_sec,
+		      "updated_at", (json_int_t)now));
+	{
+		json_t *t = flow_temporal_json(&c->temporal);
+		json_object_set_new(
+		    t, "intensity_now",
+		    json_real(temporal_intensity_at(&c->temporal, now)));
+		json_object_set_new(o, "temporal", t);
+	}
+	return o;
+}
+
+json_t *flow_temporal_json(const struct temporal_profile *p)
+{
+	json_t *hourly = json_array(), *peak = json_array(),
+	       *quiet = json_array();
+
+	for (size_t h = 0; h < TEMPORAL_HOURS; h++)
+		json_array_append_new(hourly, json_real(p->hourly[h]));
+	for (size_t i = 0; i < p->n_peak; i++)
+		json_array_append_new(peak, json_integer(p->peak_hours[i]));
+	for (size_t i = 0; i < p->n_quiet; i++)
+		json_array_append_new(quiet, json_integer(p->quiet_hours[i]));
+	return json_pack("{s:b,s:I,s:f,s:o,s:o,s:o,s:f,s:f}", "graduated",
+			 p->graduated, "days", (json_int_t)p->days,
+			 "forwards_per_day", p->forwards_per_day, "hourly",
+			 hourly, "peak_hours", peak, "quiet_hours", quiet,
+			 "burstiness", p->burstiness, "diurnal_strength",
+			 p->diurnal_strength);
+}
+
+/* Up to TEMPORAL_QUARTILE hours 0..23 from @arr into @out. */
+static size_t parse_hours(const json_t *arr, uint8_t *out)
+{
+	size_t n = 0, i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+	{
+		json_int_t h = json_integer_value(v);
+		if (n < TEMPORAL_QUARTILE && json_is_integer(v) && h >= 0 &&
+		    h < TEMPORAL_HOURS)
+			out[n++] = (uint8_t)h;
+	}
+	return n;
+}
+
+bool flow_temporal_parse(const char *text, struct temporal_profile *out)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *g = json_object_get(o, "graduated");
+	json_t *hourly = json_object_get(o, "hourly");
+	json_int_t days = json_integer_value(json_object_get(o, "days"));
+	bool ok = json_is_boolean(g) && json_is_array(hourly) &&
+		  json_array_size(hourly) == TEMPORAL_HOURS;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t h = 0; ok && h < TEMPORAL_HOURS; h++) {
+		json_t *v = json_array_get(hourly, h);
+		ok = json_is_number(v);
+		out->hourly[h] = json_number_value(v);
+	}
+	if (ok) {
+		out->graduated = json_is_true(g);
+		out->days = days > 0 && days <= TEMPORAL_DAYS ? (uint32_t)days
+							      : 0;
+		out->forwards_per_day = json_number_value(
+		    json_object_get(o, "forwards_per_day"));
+		out->burstiness =
+		    json_number_value(json_object_get(o, "burstiness"));
+		out->diurnal_strength =
+		    json_number_value(json_object_get(o, "diurnal_strength"));
+		out->n_peak = parse_hours(json_object_get(o, "peak_hours"),
+					  out->peak_hours);
+		out->n_quiet = parse_hours(json_object_get(o, "quiet_hours"),
+					   out->quiet_hours);
+	} else {
+		memset(out, 0, sizeof(*out));
+	}
+	json_decref(o);
+	return ok;
+}
+
+json_t *flow_peer_json(const struct flow_peer *p)
+{
+	const struct flow_peer_result *res = &p->res;
+	return json_pack(
+	    "{s:s,s:I,s:s,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I}", "peer_id",
+	    p->peer_id, "n_channels", (json_int_t)res->n_channels, "state",
+	    flow_class_name(res->cls), "flow_ratio", res->flow_ratio,
+	    "outbound_ratio", res->outbound_ratio, "confidence",
+	    res->confidence, "capacity", (json_int_t)res->capacity_sat,
+	    "n_source", (json_int_t)res->n_source, "n_sink",
+	    (json_int_t)res->n_sink, "n_balanced", (json_int_t)res->n_balanced,
+	    "forward_count", (json_int_t)res->forward_count);
+}
+
+/* ---- the cycle ---- */
+
+struct flow_job {
+	struct revenue *r;
+	struct cycle *c;
+	struct node_view *v;
+};
+
+static void flow_end(struct flow_job *j, const char *err)
+{
+	struct revenue *r = j->r;
+	struct cycle *c = j->c;
+
+	free(j);
+	cycle_done(c, err);
+	pipeline_flow_finished(r);
+}
+
+static void flow_reconciled(struct revenue *r, void *arg)
+{
+	struct flow_job *j = arg;
+	node_view_free(j->v);
+	j->v = NULL;
+	flow_end(j, NULL);
+	(void)r;
+}
+
+static void flow_gathered(struct revenue *r, struct node_view *v,
+			  const char *gerr, void *arg)
+{
+	struct flow_job *j = arg;
+	uint64_t now = clock_wall_sec(plugin_clock(r->plugin));
+	struct reputation_params rp;
+	struct flow_run run;
+	uint64_t counted = 0, expired = 0, events = 0, pruned = 0;
+	uint64_t retention =
+	    (uint64_t)cfg_i(&r->cfg, CFG_FORWARD_RETENTION_DAYS);
+	uint64_t cutoff = now > retention * DAY ? now - retention * DAY : 0;
+	sqlite3_stmt *st;
+	char *err = NULL;
+	size_t nok = 0, ngrad = 0;
+
+	if (gerr) {
+		char *e = xfmt("gather: %s", gerr);
+		flow_end(j, e);
+		free(e);
+		return;
+	}
+	if (!r->db) {
+		node_view_free(v);
+		flow_end(j, "database closed");
+		return;
+	}
+	pipeline_reputation_params(&r->cfg, &rp);
+	/* Per-channel reads under one read transaction (the database's
+	 * locks once per cycle, not per statement). */
+	if (!store_batch_begin(r->db, &err))
+		goto fail_view;
+	if (!flow_compute(r, v, now, NULL, &run, &err)) {
+		char *e2 = NULL;
+		if (!store_batch_end(r->db, &e2))
+			free(e2);
+		goto fail_view;
+	}
+	if (!store_batch_end(r->db, &err))
+		goto fail_run;
+	for (size_t i = 0; i < run.n; i++) {
+		if (run.ch[i].ok) {
+			nok++;
+			ngrad += run.ch[i].temporal.graduated;
+		} else {
+			plugin_log(r->plugin, PLOG_WARN, "flow: %s skipped: %s",
+				   run.ch[i].ci->scid, run.ch[i].error);
+		}
+	}
+	/* Everything the cycle learned, in one transaction. */
+	if (!store_begin(r->db, &err))
+		goto fail_run;
+	if (!flow_persist(r, &run, now, &err) ||
+	    (cfg_b(&r->cfg, CFG_ENABLE_REPUTATION) &&
+	     !peers_reputation_update(r, v, &rp, now, &counted, &err)) ||
+	    !policy_expire(r, now, &expired, &err) ||
+	    (!r->pipe->snapshot_done && !peers_snapshot(r, v, now, &err)) ||
+	    !peers_prune_events(r, cutoff, &events, &err))
+		goto rollback;
+	/* Bounded tables: fee history 90 days, mempool samples 48 h. */
+	st = store_stmt(r->db, "DELETE FROM fee_changes WHERE timestamp < ?1",
+			&err);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_int64(
+	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
+	if (!store_step_done(r->db, st, "fee_changes", &err))
+		goto rollback;
+	st = store_stmt(
+	    r->db, "DELETE FROM policy_changes WHERE timestamp < ?1", &err);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_int64(
+	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
+	if (!store_step_done(r->db, st, "policy_changes", &err))
+		goto rollback;
+	if (!store_commit(r->db, &err))
+		goto rollback;
+	r->pipe->snapshot_done = true;
+	/* Old raw forwards become daily rollups (chunked transactions of
+	 * their own, so a long backlog never holds the lock for long). */
+	if (!forwards_prune(r, cutoff, &pruned, &err)) {
+		plugin_log(r->plugin, PLOG_WARN, "flow: pruning forwards: %s",
+			   err);
+		free(err);
+		err = NULL;
+	}
+	plugin_log(r->plugin, PLOG_DEBUG,
+		   "flow: %zu channels analysed (%zu peers aggregated, %zu "
+		   "graduated temporal profiles), %llu forwards counted for "
+		   "reputation, %llu policies expired, %llu forwards and %llu "
+		   "connection events pruned",
+		   nok, run.npeers, ngrad, (unsigned long long)counted,
+		   (unsigned long long)expired, (unsigned long long)pruned,
+		   (unsigned long long)events);
+	if (expired)
+		plugin_log(r->plugin, PLOG_INFO,
+			   "flow: %llu expired policies "
+			   "removed",
+			   (unsigned long long)expired);
+	flow_run_free(&run);
+	/* Peers we no longer manage go back to CLBOSS; then the cycle ends
+	 * (flow_reconciled frees the view). */
+	j->v = v;
+	clboss_reconcile(r, v, flow_reconciled, j);
+	return;
+rollback:
+	store_rollback(r->db);
+fail_run:
+	flow_run_free(&run);
+fail_view:
+	node_view_free(v);
+	flow_end(j, err);
+	free(err);
+}
+
+static void flow_synced(struct revenue *r, bool ok, void *arg)
+{
+	/* A failed sync is logged by the store; analyse what we have. */
+	(void)ok;
+	gather_node(r, NULL, flow_gathered, arg);
+}
+
+void flow_cycle_run(struct revenue *r, struct cycle *c)
+{
+	struct flow_job *j = xzalloc(sizeof(*j));
+	j->r = r;
+	j->c = c;
+	forwards_sync(r, flow_synced, j);
+}

@@ -1,0 +1,291 @@
+/* The decision pipeline's shared state, cycle wiring, engine parameters
+ * from the configuration, and small helpers; see pipeline.h. */
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "common/json_util.h"
+#include "common/plugin.h"
+#include "common/u64map.h"
+#include "common/util.h"
+#include "plugins/revenue-ops/cycle/schedule.h"
+#include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/cycle/flow.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include <string.h>
+
+/* ---- rate limiter ---- */
+
+static struct ratelimit_entry *rl_find(const struct ratelimit *rl,
+				       const char *key)
+{
+	for (size_t i = 0; i < rl->n; i++)
+		if (!strcmp(rl->e[i].key, key))
+			return &rl->e[i];
+	return NULL;
+}
+
+static unsigned rl_count(const struct ratelimit_entry *e, uint64_t now,
+			 uint64_t window_sec)
+{
+	unsigned c = 0;
+	for (unsigned i = 0; i < e->n; i++)
+		if (e->times[i] + window_sec > now)
+			c++;
+	return c;
+}
+
+bool ratelimit_would_exceed(const struct ratelimit *rl, const char *key,
+			    uint64_t now, unsigned limit, uint64_t window_sec)
+{
+	const struct ratelimit_entry *e = rl_find(rl, key);
+	return e && rl_count(e, now, window_sec) >= limit;
+}
+
+void ratelimit_note(struct ratelimit *rl, const char *key, uint64_t now)
+{
+	struct ratelimit_entry *e = rl_find(rl, key);
+
+	if (!e) {
+		/* Reuse an entry whose events are all old (an hour: longer
+		 * than any window we use), so the table stays small. */
+		for (size_t i = 0; i < rl->n && !e; i++)
+			if (rl_count(&rl->e[i], now, 3600) == 0)
+				e = &rl->e[i];
+		if (!e) {
+			xgrow(&rl->e, &rl->cap, rl->n + 1, sizeof(*rl->e));
+			e = &rl->e[rl->n++];
+		}
+		memset(e, 0, sizeof(*e));
+		snprintf(e->key, sizeof(e->key), "%s", key);
+	}
+	e->times[e->head] = now;
+	e->head = (e->head + 1) % ARRAY_SIZE(e->times);
+	if (e->n < ARRAY_SIZE(e->times))
+		e->n++;
+}
+
+void ratelimit_free(struct ratelimit *rl)
+{
+	free(rl->e);
+	memset(rl, 0, sizeof(*rl));
+}
+
+/* ---- scid keys, last decisions ---- */
+
+uint64_t pipeline_scid_key(const char *scid)
+{
+	uint32_t block, tx;
+	uint16_t out;
+
+	if (!scid || !scid_parse(scid, &block, &tx, &out))
+		return 0;
+	return ((uint64_t)block << 40) | ((uint64_t)(tx & 0xFFFFFF) << 16) |
+	       out;
+}
+
+const struct fee_last *pipeline_fee_last(const struct revenue *r,
+					 const char *scid)
+{
+	uint64_t k = pipeline_scid_key(scid);
+	if (!r->pipe || !k)
+		return NULL;
+	return u64map_get(r->pipe->last, k);
+}
+
+void pipeline_set_fee_last(struct revenue *r, const struct fee_last *l)
+{
+	uint64_t k = pipeline_scid_key(l->scid);
+	struct fee_last *cur;
+
+	if (!k)
+		return;
+	cur = u64map_get(r->pipe->last, k);
+	if (!cur) {
+		cur = xmalloc(sizeof(*cur));
+		u64map_put(r->pipe->last, k, cur);
+	}
+	*cur = *l;
+}
+
+/* ---- engine parameters ---- */
+
+void pipeline_fee_params(const struct ro_config *c, struct fee_ctl_params *p)
+{
+	fee_ctl_params_default(p);
+	p->min_fee_ppm = cfg_i(c, CFG_MIN_FEE_PPM);
+	p->max_fee_ppm = cfg_i(c, CFG_MAX_FEE_PPM);
+	p->min_fee_ppm_saturated = cfg_i(c, CFG_MIN_FEE_PPM_SATURATED);
+	p->base_fee_msat = cfg_i(c, CFG_BASE_FEE_MSAT);
+	p->hive_fee_ppm = cfg_i(c, CFG_HIVE_FEE_PPM);
+	p->default_open_cost_sat = cfg_i(c, CFG_ESTIMATED_OPEN_COST_SATS);
+	p->congestion.threshold = cfg_d(c, CFG_HTLC_CONGESTION_THRESHOLD);
+	p->congestion.scarcity_threshold = cfg_d(c, CFG_SCARCITY_THRESHOLD);
+	p->vegas_enabled = cfg_b(c, CFG_ENABLE_VEGAS_REFLEX);
+	p->vegas_decay = cfg_d(c, CFG_VEGAS_DECAY_RATE);
+	p->vegas_cycle_sec = (uint64_t)cfg_i(c, CFG_FEE_INTERVAL);
+	p->probe_enabled = cfg_b(c, CFG_ZERO_FEE_PROBE_ENABLED);
+	p->fire_sale_enabled = cfg_b(c, CFG_FIRE_SALE_ENABLED);
+	p->prior_std_ppm = (double)cfg_i(c, CFG_THOMPSON_PRIOR_STD_FEE);
+	p->decay_hours = (double)cfg_i(c, CFG_THOMPSON_OBSERVATION_DECAY_HOURS);
+	p->max_observations = (uint32_t)cfg_i(c, CFG_THOMPSON_MAX_OBSERVATIONS);
+	p->min_observations = (uint32_t)cfg_i(c, CFG_THOMPSON_MIN_OBSERVATIONS);
+	/* At most ~2 channel_updates per channel per day: the network
+	 * rate-limits and penalises chatty nodes, and a fee needs hours of
+	 * traffic before its revenue says anything. */
+	p->min_observation_sec =
+	    (uint64_t)cfg_i(c, CFG_FEE_MIN_OBSERVATION_HOURS) * 3600;
+	p->max_observation_sec =
+	    (uint64_t)cfg_i(c, CFG_FEE_MAX_OBSERVATION_HOURS) * 3600;
+	p->reputation_enabled = cfg_b(c, CFG_ENABLE_REPUTATION);
+	p->aimd_failure_threshold =
+	    (uint32_t)cfg_i(c, CFG_AIMD_FAILURE_THRESHOLD);
+	p->aimd_success_threshold =
+	    (uint32_t)cfg_i(c, CFG_AIMD_SUCCESS_THRESHOLD);
+	p->aimd_decrease = cfg_d(c, CFG_AIMD_MULTIPLICATIVE_DECREASE);
+	p->aimd_increase_ppm = cfg_i(c, CFG_AIMD_ADDITIVE_INCREASE_PPM);
+	p->aimd_min_decrease_interval_sec =
+	    (uint64_t)cfg_i(c, CFG_AIMD_MIN_DECREASE_INTERVAL);
+	p->scarcity_enabled = cfg_b(c, CFG_ENABLE_SCARCITY_PRICING);
+	p->scarcity_threshold = cfg_d(c, CFG_SCARCITY_THRESHOLD);
+	p->gossip_hysteresis_pct = cfg_d(c, CFG_GOSSIP_HYSTERESIS_PCT);
+	/* The conservative profile moves in smaller steps (for low-volume
+	 * nodes whose revenue signal is noisy). */
+	if (!strcmp(cfg_s(c, CFG_FEE_PROFILE), "conservative")) {
+		p->damp_ratio = 0.10;
+		p->damp_min_ppm = 10;
+	}
+}
+
+void pipeline_flow_params(const struct ro_config *c, struct flow_params *p)
+{
+	flow_params_default(p);
+	p->window_days = (double)cfg_i(c, CFG_FLOW_WINDOW_DAYS);
+	p->source_threshold = cfg_d(c, CFG_SOURCE_THRESHOLD);
+	p->sink_threshold = cfg_d(c, CFG_SINK_THRESHOLD);
+}
+
+void pipeline_reputation_params(const struct ro_config *c,
+				struct reputation_params *p)
+{
+	reputation_params_default(p);
+	/* The documented rate is per hour; decaying by elapsed time keeps
+	 * the half-life independent of the flow interval (defect 2). */
+	p->decay = cfg_d(c, CFG_REPUTATION_DECAY);
+	p->decay_interval_sec = 3600;
+}
+
+/* ---- cycles and waiters ---- */
+
+static uint64_t flow_interval(const struct revenue *r)
+{
+	int64_t v = cfg_i(&r->cfg, CFG_FLOW_INTERVAL);
+	return (uint64_t)(v < 60 ? 60 : v);
+}
+
+static uint64_t fee_interval(const struct revenue *r)
+{
+	int64_t v = cfg_i(&r->cfg, CFG_FEE_INTERVAL);
+	return (uint64_t)(v < 60 ? 60 : v);
+}
+
+/* Start delays as the reference (flow 30 s, fees 90 s): the fee cycle
+ * then finds a fresh flow analysis. */
+static const struct cycle_def flow_def = {
+    .name = "flow-analysis",
+    .run = flow_cycle_run,
+    .start_delay_sec = 30,
+    .interval_sec = flow_interval,
+    .jitter = 0.2,
+};
+
+static const struct cycle_def fee_def = {
+    .name = "fee-adjustment",
+    .run = fee_cycle_run,
+    .start_delay_sec = 90,
+    .interval_sec = fee_interval,
+    .jitter = 0.2,
+};
+
+void pipeline_init(struct revenue *r)
+{
+	struct pipeline *pp = xzalloc(sizeof(*pp));
+
+	pp->last = u64map_new();
+	pp->clboss_present = -1;
+	r->pipe = pp;
+	pp->flow = cycle_start(r, &flow_def);
+	pp->fee = cycle_start(r, &fee_def);
+}
+
+void pipeline_free(struct revenue *r)
+{
+	struct pipeline *pp = r->pipe;
+	void *v;
+	uint64_t k;
+
+	if (!pp)
+		return;
+	cycle_stop(pp->flow);
+	cycle_stop(pp->fee);
+	while ((v = u64map_pop_any(pp->last, &k)))
+		free(v);
+	u64map_free(pp->last);
+	flow_temporal_cache_free(pp->temporal);
+	free(pp->flow_waiters);
+	free(pp->fee_waiters);
+	ratelimit_free(&pp->policy_rl);
+	ratelimit_free(&pp->command_rl);
+	free(pp);
+	r->pipe = NULL;
+}
+
+static void add_waiter(struct pipeline_waiter **w, size_t *n, size_t *cap,
+		       pipeline_done_fn fn, void *arg)
+{
+	xgrow(w, cap, *n + 1, sizeof(**w));
+	(*w)[(*n)++] = (struct pipeline_waiter){fn, arg};
+}
+
+static void run_waiters(struct revenue *r, struct pipeline_waiter **w,
+			size_t *n, size_t *cap)
+{
+	struct pipeline_waiter *list = *w;
+	size_t count = *n;
+
+	*w = NULL;
+	*n = *cap = 0;
+	for (size_t i = 0; i < count; i++)
+		list[i].fn(r, list[i].arg);
+	free(list);
+}
+
+void pipeline_run_flow(struct revenue *r, pipeline_done_fn fn, void *arg)
+{
+	struct pipeline *pp = r->pipe;
+	add_waiter(&pp->flow_waiters, &pp->n_flow_waiters,
+		   &pp->cap_flow_waiters, fn, arg);
+	if (!cycle_running(pp->flow))
+		cycle_wake(pp->flow);
+}
+
+void pipeline_run_fee(struct revenue *r, pipeline_done_fn fn, void *arg)
+{
+	struct pipeline *pp = r->pipe;
+	add_waiter(&pp->fee_waiters, &pp->n_fee_waiters, &pp->cap_fee_waiters,
+		   fn, arg);
+	if (!cycle_running(pp->fee))
+		cycle_wake(pp->fee);
+}
+
+void pipeline_flow_finished(struct revenue *r)
+{
+	struct pipeline *pp = r->pipe;
+	pp->flow_runs_done++;
+	run_waiters(r, &pp->flow_waiters, &pp->n_flow_waiters,
+		    &pp->cap_flow_waiters);
+}
+
+void pipeline_fee_finished(struct revenue *r)
+{
+	struct pipeline *pp = r->pipe;
+	run_waiters(r, &pp->fee_waiters, &pp->n_fee_waiters,
+		    &pp->cap_fee_waiters);
+}

@@ -1,0 +1,782 @@
+/* Forward store and its reconciliation with listforwards; see forwards.h.
+ *
+ * A forward is identified by (in_channel, in_htlc_id), which every
+ * lightningd version reports; created_index/updated_index (v23.11+) drive
+ * incremental pagination, and the cursors are stored so a restart resumes
+ * where it stopped. Rows arrive by the page and are upserted one page per
+ * transaction, so a million forwards hydrate without holding them all in
+ * memory. */
+#include "plugins/revenue-ops/store/forwards.h"
+#include "common/clock.h"
+#include "common/json_util.h"
+#include "common/plugin.h"
+#include "common/rpc.h"
+#include "common/store.h"
+#include "common/util.h"
+#include "common/u64map.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include <math.h>
+#include <string.h>
+
+#define PAGE_LIMIT 5000
+
+struct sync_waiter {
+	void (*done)(struct revenue *r, bool ok, void *arg);
+	void *arg;
+};
+
+struct forwards_sync_state {
+	bool running, again;
+	bool ok;
+	int phase; /* 0: by created, 1: by updated */
+	uint64_t created_next, updated_next;
+	uint64_t rows;
+	struct sync_waiter *waiters;
+	size_t nwaiters, capwaiters;
+	/* Waiters registered during a run wait for the next run. */
+	struct sync_waiter *later;
+	size_t nlater, caplater;
+};
+
+static struct forwards_sync_state *S(struct revenue *r)
+{
+	if (!r->fwd_sync)
+		r->fwd_sync = xzalloc(sizeof(struct forwards_sync_state));
+	return r->fwd_sync;
+}
+
+void forwards_state_free(struct revenue *r)
+{
+	struct forwards_sync_state *s = r->fwd_sync;
+	if (!s)
+		return;
+	free(s->waiters);
+	free(s->later);
+	free(s);
+	r->fwd_sync = NULL;
+}
+
+bool forwards_syncing(const struct revenue *r)
+{
+	return r->fwd_sync && r->fwd_sync->running;
+}
+
+static bool cursor_get(struct revenue *r, const char *key, uint64_t *v,
+		       char **err)
+{
+	sqlite3_stmt *st = store_stmt(
+		r->db, "SELECT value FROM sync_state WHERE key = ?1", err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	*v = sqlite3_step(st) == SQLITE_ROW
+		     ? (uint64_t)sqlite3_column_int64(st, 0)
+		     : 0;
+	store_done(st);
+	return true;
+}
+
+static bool cursor_set(struct revenue *r, const char *key, uint64_t v,
+		       char **err)
+{
+	sqlite3_stmt *st = store_stmt(
+		r->db,
+		"INSERT INTO sync_state (key, value) VALUES (?1, ?2) "
+		"ON CONFLICT(key) DO UPDATE SET value = ?2",
+		err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)v);
+	return store_step_done(r->db, st, "sync_state", err);
+}
+
+/* CLN gives times as seconds with a fractional part. */
+static bool get_time_ms(const json_t *o, const char *key, uint64_t *ms)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_number(v) || json_number_value(v) < 0)
+		return false;
+	*ms = (uint64_t)llround(json_number_value(v) * 1000.0);
+	return true;
+}
+
+/* Upsert one listforwards entry. Malformed entries are skipped (logged
+ * once per page by the caller), never fatal. */
+static bool upsert(struct revenue *r, const json_t *f, char **err)
+{
+	const char *in = json_str(f, "in_channel");
+	const char *out = json_str(f, "out_channel");
+	const char *status = json_str(f, "status");
+	uint64_t htlc, in_msat, out_msat = 0, fee_msat = 0, recv_ms, res_ms = 0;
+	uint64_t cidx = 0, failcode = 0;
+	sqlite3_stmt *st;
+
+	if (!in || !status || !scid_valid(in) ||
+	    !json_get_msat(f, "in_msat", &in_msat) ||
+	    !get_time_ms(f, "received_time", &recv_ms))
+		return true; /* skip */
+	/* in_htlc_id is absent for some local failures before v23.11;
+	 * those cannot be reconciled and do not matter for flow. */
+	if (!json_get_u64(f, "in_htlc_id", &htlc))
+		return true;
+	if (out && !scid_valid(out))
+		out = NULL;
+	json_get_msat(f, "out_msat", &out_msat);
+	json_get_msat(f, "fee_msat", &fee_msat);
+	get_time_ms(f, "resolved_time", &res_ms);
+	json_get_u64(f, "created_index", &cidx);
+	json_get_u64(f, "failcode", &failcode);
+
+	st = store_stmt(r->db,
+			"INSERT INTO forwards (in_channel, in_htlc_id, "
+			"created_index, out_channel, in_msat, out_msat, "
+			"fee_msat, status, failcode, received_time, hold_ms) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+			"ON CONFLICT(in_channel, in_htlc_id) DO UPDATE SET "
+			"created_index = COALESCE(?3, created_index), "
+			"out_channel = COALESCE(?4, out_channel), "
+			"out_msat = ?6, fee_msat = ?7, status = ?8, "
+			"failcode = ?9, hold_ms = ?11",
+			err);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, in, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)htlc);
+	if (cidx)
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)cidx);
+	else
+		sqlite3_bind_null(st, 3);
+	if (out)
+		sqlite3_bind_text(st, 4, out, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)in_msat);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)out_msat);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)fee_msat);
+	sqlite3_bind_text(st, 8, status, -1, SQLITE_STATIC);
+	if (failcode)
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)failcode);
+	else
+		sqlite3_bind_null(st, 9);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)(recv_ms / 1000));
+	if (res_ms >= recv_ms && res_ms)
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)(res_ms - recv_ms));
+	else
+		sqlite3_bind_null(st, 11);
+	return store_step_done(r->db, st, "storing forward", err);
+}
+
+static void finish(struct revenue *r, bool ok);
+static void start_phase(struct revenue *r);
+
+static bool on_page(struct rpc *rpc, const json_t *items, void *arg)
+{
+	struct revenue *r = arg;
+	struct forwards_sync_state *s = S(r);
+	char *err = NULL;
+	size_t i;
+	json_t *f;
+
+	if (!store_begin(r->db, &err))
+		goto fail;
+	json_array_foreach(items, i, f) {
+		if (!upsert(r, f, &err)) {
+			store_rollback(r->db);
+			goto fail;
+		}
+	}
+	if (!store_commit(r->db, &err))
+		goto fail;
+	s->rows += json_array_size(items);
+	return true;
+fail:
+	plugin_log(r->plugin, PLOG_WARN,
+		   "forward sync: %s (will retry next cycle)", err);
+	free(err);
+	s->ok = false;
+	(void)rpc;
+	return false;
+}
+
+static void on_pages_done(struct rpc *rpc, const struct rpc_reply *error,
+			  uint64_t next, void *arg)
+{
+	struct revenue *r = arg;
+	struct forwards_sync_state *s = S(r);
+	char *err = NULL;
+	const char *key = s->phase == 0 ? "forwards_created_next"
+					: "forwards_updated_next";
+
+	if (error) {
+		char *e = rpc_reply_errtext(error);
+		plugin_log(r->plugin, PLOG_WARN,
+			   "forward sync: %s (will retry next cycle)", e);
+		free(e);
+		finish(r, false);
+		return;
+	}
+	if (!s->ok) {
+		finish(r, false);
+		return;
+	}
+	if (next && !cursor_set(r, key, next, &err)) {
+		plugin_log(r->plugin, PLOG_WARN, "forward sync: %s", err);
+		free(err);
+		finish(r, false);
+		return;
+	}
+	if (s->phase == 0) {
+		s->phase = 1;
+		start_phase(r);
+		return;
+	}
+	finish(r, true);
+	(void)rpc;
+}
+
+static void start_phase(struct revenue *r)
+{
+	struct forwards_sync_state *s = S(r);
+	char *err = NULL;
+	uint64_t start;
+	const char *key = s->phase == 0 ? "forwards_created_next"
+					: "forwards_updated_next";
+
+	if (!cursor_get(r, key, &start, &err)) {
+		plugin_log(r->plugin, PLOG_WARN, "forward sync: %s", err);
+		free(err);
+		finish(r, false);
+		return;
+	}
+	rpc_paginate(plugin_rpc(r->plugin), NULL, "listforwards", "forwards",
+		     s->phase == 0 ? "created" : "updated", start, PAGE_LIMIT,
+		     NULL, on_page, on_pages_done, r);
+}
+
+static void begin(struct revenue *r)
+{
+	struct forwards_sync_state *s = S(r);
+
+	s->running = true;
+	s->again = false;
+	s->ok = true;
+	s->phase = 0;
+	s->rows = 0;
+	/* Those who asked while idle are served by this run. */
+	s->waiters = s->later;
+	s->nwaiters = s->nlater;
+	s->capwaiters = s->caplater;
+	s->later = NULL;
+	s->nlater = s->caplater = 0;
+	start_phase(r);
+}
+
+static void finish(struct revenue *r, bool ok)
+{
+	struct forwards_sync_state *s = S(r);
+	struct sync_waiter *w = s->waiters;
+	size_t n = s->nwaiters;
+
+	s->running = false;
+	s->waiters = NULL;
+	s->nwaiters = s->capwaiters = 0;
+	if (s->rows)
+		plugin_log(r->plugin, PLOG_DEBUG, "forward sync: %llu rows",
+			   (unsigned long long)s->rows);
+	for (size_t i = 0; i < n; i++)
+		if (w[i].done)
+			w[i].done(r, ok, w[i].arg);
+	free(w);
+	if (s->again || s->nlater)
+		begin(r);
+}
+
+void forwards_sync(struct revenue *r,
+		   void (*done)(struct revenue *r, bool ok, void *arg),
+		   void *arg)
+{
+	struct forwards_sync_state *s = S(r);
+
+	xgrow(&s->later, &s->caplater, s->nlater + 1, sizeof(*s->later));
+	s->later[s->nlater++] = (struct sync_waiter){done, arg};
+	if (s->running) {
+		s->again = true;
+		return;
+	}
+	begin(r);
+}
+
+bool forwards_prune(struct revenue *r, uint64_t cutoff_sec, uint64_t *pruned,
+		    char **err)
+{
+	*pruned = 0;
+	for (;;) {
+		sqlite3_stmt *st;
+		int changes;
+
+		if (!store_begin(r->db, err))
+			return false;
+		/* Roll a chunk of the oldest rows into both daily views,
+		 * then delete exactly those rows. */
+		if (!store_exec(r->db,
+				"CREATE TEMP TABLE IF NOT EXISTS prune_chunk "
+				"(in_channel TEXT, in_htlc_id INTEGER);"
+				"DELETE FROM prune_chunk;",
+				err))
+			goto fail;
+		st = store_stmt(r->db,
+				"INSERT INTO prune_chunk SELECT in_channel, "
+				"in_htlc_id FROM forwards WHERE received_time "
+				"< ?1 ORDER BY received_time LIMIT 2000",
+				err);
+		if (!st)
+			goto fail;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff_sec);
+		if (!store_step_done(r->db, st, "prune", err))
+			goto fail;
+		changes = sqlite3_changes(store_db(r->db));
+		if (changes == 0) {
+			store_rollback(r->db);
+			return true;
+		}
+		if (!store_exec(
+			    r->db,
+			    "INSERT INTO forward_daily (day, channel, "
+			    "direction, settled, in_msat, out_msat, fee_msat, "
+			    "failed) "
+			    "SELECT f.received_time / 86400 * 86400, "
+			    "f.out_channel, 0, "
+			    "SUM(f.status = 'settled'), "
+			    "SUM(CASE WHEN f.status = 'settled' THEN f.in_msat "
+			    "ELSE 0 END), "
+			    "SUM(CASE WHEN f.status = 'settled' THEN f.out_msat "
+			    "ELSE 0 END), "
+			    "SUM(CASE WHEN f.status = 'settled' THEN f.fee_msat "
+			    "ELSE 0 END), "
+			    "SUM(f.status != 'settled') "
+			    "FROM forwards f JOIN prune_chunk p USING "
+			    "(in_channel, in_htlc_id) "
+			    "WHERE f.out_channel IS NOT NULL "
+			    "GROUP BY 1, 2 "
+			    "ON CONFLICT(day, channel, direction) DO UPDATE SET "
+			    "settled = settled + excluded.settled, "
+			    "in_msat = in_msat + excluded.in_msat, "
+			    "out_msat = out_msat + excluded.out_msat, "
+			    "fee_msat = fee_msat + excluded.fee_msat, "
+			    "failed = failed + excluded.failed;"
+			    "INSERT INTO forward_daily (day, channel, "
+			    "direction, settled, in_msat, out_msat, fee_msat, "
+			    "failed) "
+			    "SELECT f.received_time / 86400 * 86400, "
+			    "f.in_channel, 1, "
+			    "SUM(f.status = 'settled'), "
+			    "SUM(CASE WHEN f.status = 'settled' THEN f.in_msat "
+			    "ELSE 0 END), "
+			    "SUM(CASE WHEN f.status = 'settled' THEN f.out_msat "
+			    "ELSE 0 END), "
+			    "SUM(CASE WHEN f.status = 'settled' THEN f.fee_msat "
+			    "ELSE 0 END), "
+			    "SUM(f.status != 'settled') "
+			    "FROM forwards f JOIN prune_chunk p USING "
+			    "(in_channel, in_htlc_id) GROUP BY 1, 2 "
+			    "ON CONFLICT(day, channel, direction) DO UPDATE SET "
+			    "settled = settled + excluded.settled, "
+			    "in_msat = in_msat + excluded.in_msat, "
+			    "out_msat = out_msat + excluded.out_msat, "
+			    "fee_msat = fee_msat + excluded.fee_msat, "
+			    "failed = failed + excluded.failed;"
+			    "DELETE FROM forwards WHERE (in_channel, "
+			    "in_htlc_id) IN (SELECT in_channel, in_htlc_id "
+			    "FROM prune_chunk);",
+			    err))
+			goto fail;
+		if (!store_commit(r->db, err))
+			return false;
+		*pruned += (uint64_t)changes;
+	}
+fail:
+	store_rollback(r->db);
+	return false;
+}
+
+/* ---- statistics ----
+ *
+ * A forward is either still raw or rolled into its day (pruning deletes
+ * what it rolls up, in the same transaction), so the two never overlap:
+ * each window adds the raw rows received in it and every rolled day that
+ * reaches into it (a partly covered day counts whole: reports never
+ * under-count). */
+
+#define DAY_SEC 86400ULL
+/* BOLT 4 fee_insufficient (UPDATE|12): the fee controller's signal that a
+ * fee is too low for what senders expect. */
+#define WIRE_FEE_INSUFFICIENT 0x100C
+
+struct fwd_entry {
+	struct fwd_chan_stats pub;
+	uint64_t chan_since; /* the per-channel window's start */
+	/* Daily msat per day: raw in, raw out, rolled in, rolled out (each
+	 * n_days long); turned into the public sat arrays at the end. */
+	uint64_t *daily;
+};
+
+struct fwd_stats {
+	struct fwd_stats_spec spec;
+	size_t nwin;	    /* spec.nwin, plus the per-channel window */
+	uint64_t only_key;  /* spec.only_scid's key, 0: every channel */
+	uint64_t min_since; /* start of the widest window */
+	uint64_t today;	    /* day number of spec.now_sec */
+	struct u64map *by_key; /* pipeline_scid_key -> struct fwd_entry */
+	struct fwd_entry **entries;
+	size_t n, cap;
+	struct fwd_entry zero;
+};
+
+/* The raw rows a pass reads: what no window can use ('offered': still in
+ * flight) is left out. */
+#define STATS_RAW_SQL                                                          \
+	"SELECT in_channel, out_channel, status, failcode, received_time, "    \
+	"in_msat, out_msat, fee_msat, hold_ms FROM forwards WHERE status != "  \
+	"'offered'"
+static const char stats_raw_all_sql[] = STATS_RAW_SQL;
+static const char stats_raw_one_sql[] =
+	STATS_RAW_SQL " AND (in_channel = ?1 OR out_channel = ?1) AND "
+		      "received_time >= ?2";
+#define STATS_ROLLED_SQL                                                       \
+	"SELECT channel, direction, day, settled, in_msat, out_msat, "         \
+	"fee_msat, failed FROM forward_daily"
+static const char stats_rolled_all_sql[] = STATS_ROLLED_SQL;
+static const char stats_rolled_one_sql[] =
+	STATS_ROLLED_SQL " WHERE channel = ?1 AND day >= ?2";
+
+/* The entry of @scid, created on first use; NULL for a channel the
+ * statistics do not cover (or no channel). */
+static struct fwd_entry *stats_entry(struct fwd_stats *s, const char *scid)
+{
+	uint64_t k = pipeline_scid_key(scid);
+	struct fwd_entry *e;
+
+	if (!k || (s->only_key && k != s->only_key))
+		return NULL;
+	e = u64map_get(s->by_key, k);
+	if (e)
+		return e;
+	e = xzalloc(sizeof(*e));
+	e->chan_since = s->spec.chan_since
+				? s->spec.chan_since(scid, s->spec.chan_since_arg)
+				: UINT64_MAX;
+	if (s->spec.n_days)
+		e->daily = xzalloc(sizeof(*e->daily) * 4 * s->spec.n_days);
+	u64map_put(s->by_key, k, e);
+	xgrow(&s->entries, &s->cap, s->n + 1, sizeof(*s->entries));
+	s->entries[s->n++] = e;
+	return e;
+}
+
+/* Where window @w of @e starts. */
+static uint64_t stats_since(const struct fwd_stats *s,
+			    const struct fwd_entry *e, size_t w)
+{
+	return w < s->spec.nwin ? s->spec.since_sec[w] : e->chan_since;
+}
+
+/* Index of the daily bucket of @t (seconds or a day start), or -1. */
+static int stats_bucket(const struct fwd_stats *s, uint64_t t)
+{
+	uint64_t d = t / DAY_SEC;
+
+	if (d > s->today || s->today - d >= s->spec.n_days)
+		return -1;
+	return (int)(s->today - d);
+}
+
+static void stats_raw_out(struct fwd_stats *s, struct fwd_entry *e,
+			  sqlite3_stmt *st, const char *status, uint64_t t,
+			  double in_value_ppm)
+{
+	bool settled = !strcmp(status, "settled");
+	bool local = !strcmp(status, "local_failed");
+	bool fee_fail = !settled &&
+			sqlite3_column_int64(st, 3) == WIRE_FEE_INSUFFICIENT;
+	uint64_t out = (uint64_t)sqlite3_column_int64(st, 6);
+	uint64_t fee = (uint64_t)sqlite3_column_int64(st, 7);
+	bool has_hold = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	uint64_t hold = (uint64_t)sqlite3_column_int64(st, 8);
+	int b;
+
+	for (size_t w = 0; w < s->nwin; w++) {
+		struct fwd_totals *x = &e->pub.win[w];
+		if (t < stats_since(s, e, w))
+			continue;
+		x->failed_out += local;
+		x->fee_failures += fee_fail;
+		if (!settled)
+			continue;
+		x->out_msat += out;
+		x->fee_msat += fee;
+		x->in_credit_msat += (uint64_t)((double)out * in_value_ppm / 1e6);
+		x->out_count++;
+		if (t > x->last_out_sec)
+			x->last_out_sec = t;
+		if (has_hold) {
+			x->hold_count++;
+			x->hold_ms_sum += hold;
+			x->hold_ms_sq_sum += (double)hold * (double)hold;
+		}
+	}
+	if (settled && (b = stats_bucket(s, t)) >= 0)
+		e->daily[s->spec.n_days + (size_t)b] += out;
+}
+
+static void stats_raw_in(struct fwd_stats *s, struct fwd_entry *e,
+			 sqlite3_stmt *st, const char *status, uint64_t t)
+{
+	uint64_t in = (uint64_t)sqlite3_column_int64(st, 5);
+	uint64_t fee = (uint64_t)sqlite3_column_int64(st, 7);
+	int b;
+
+	if (strcmp(status, "settled"))
+		return;
+	for (size_t w = 0; w < s->nwin; w++) {
+		struct fwd_totals *x = &e->pub.win[w];
+		if (t < stats_since(s, e, w))
+			continue;
+		x->in_msat += in;
+		x->in_fee_msat += fee;
+		x->in_count++;
+		if (t > x->last_in_sec)
+			x->last_in_sec = t;
+	}
+	if ((b = stats_bucket(s, t)) >= 0)
+		e->daily[(size_t)b] += in;
+}
+
+static void stats_rolled(struct fwd_stats *s, struct fwd_entry *e,
+			 sqlite3_stmt *st)
+{
+	bool out_side = sqlite3_column_int(st, 1) == 0;
+	uint64_t day = (uint64_t)sqlite3_column_int64(st, 2);
+	uint64_t settled = (uint64_t)sqlite3_column_int64(st, 3);
+	uint64_t in = (uint64_t)sqlite3_column_int64(st, 4);
+	uint64_t out = (uint64_t)sqlite3_column_int64(st, 5);
+	uint64_t fee = (uint64_t)sqlite3_column_int64(st, 6);
+	uint64_t failed = (uint64_t)sqlite3_column_int64(st, 7);
+	uint64_t *last = out_side ? &e->pub.rolled_last_out_day
+				  : &e->pub.rolled_last_in_day;
+	size_t n = s->spec.n_days;
+	int b;
+
+	for (size_t w = 0; w < s->nwin; w++) {
+		struct fwd_totals *x = &e->pub.win[w];
+		uint64_t since = stats_since(s, e, w);
+		/* A day reaching into the window counts whole. */
+		if (since == UINT64_MAX || day < since / DAY_SEC * DAY_SEC)
+			continue;
+		if (out_side) {
+			x->out_count += settled;
+			x->out_msat += out;
+			x->fee_msat += fee;
+			x->failed_out += failed;
+		} else {
+			x->in_count += settled;
+			x->in_msat += in;
+			x->in_fee_msat += fee;
+		}
+	}
+	if (settled > 0 && day > *last)
+		*last = day;
+	if ((b = stats_bucket(s, day)) >= 0) {
+		if (out_side)
+			e->daily[3 * n + (size_t)b] += out;
+		else
+			e->daily[2 * n + (size_t)b] += in;
+	}
+}
+
+/* One raw forward: it counts for its incoming and its outgoing channel. */
+static void stats_raw_row(struct fwd_stats *s, sqlite3_stmt *st)
+{
+	const char *in = (const char *)sqlite3_column_text(st, 0);
+	const char *out = (const char *)sqlite3_column_text(st, 1);
+	const char *status = (const char *)sqlite3_column_text(st, 2);
+	uint64_t t = (uint64_t)sqlite3_column_int64(st, 4);
+	struct fwd_entry *e;
+
+	if (!status)
+		return;
+	if ((e = stats_entry(s, in)) != NULL)
+		stats_raw_in(s, e, st, status, t);
+	if ((e = stats_entry(s, out)) != NULL) {
+		double in_value = 0;
+		if (s->spec.in_value_ppm && in && !strcmp(status, "settled"))
+			in_value = s->spec.in_value_ppm(in, s->spec.in_value_arg);
+		stats_raw_out(s, e, st, status, t, in_value);
+	}
+}
+
+static void stats_rolled_row(struct fwd_stats *s, sqlite3_stmt *st)
+{
+	struct fwd_entry *e =
+		stats_entry(s, (const char *)sqlite3_column_text(st, 0));
+
+	if (e)
+		stats_rolled(s, e, st);
+}
+
+static bool stats_pass(struct fwd_stats *s, struct revenue *r, bool rolled,
+		       char **err)
+{
+	const char *sql =
+		rolled ? (s->only_key ? stats_rolled_one_sql
+				      : stats_rolled_all_sql)
+		       : (s->only_key ? stats_raw_one_sql : stats_raw_all_sql);
+	sqlite3_stmt *st = store_stmt(r->db, sql, err);
+	int rc;
+
+	if (!st)
+		return false;
+	if (s->only_key) {
+		sqlite3_bind_text(st, 1, s->spec.only_scid, -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2,
+				   (sqlite3_int64)(rolled ? s->min_since /
+								DAY_SEC *
+								DAY_SEC
+							  : s->min_since));
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (rolled)
+			stats_rolled_row(s, st);
+		else
+			stats_raw_row(s, st);
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		*err = xfmt("forward statistics: %s", store_errmsg(r->db));
+		return false;
+	}
+	return true;
+}
+
+bool forwards_stats_new(struct revenue *r, const struct fwd_stats_spec *spec,
+			struct fwd_stats **out, char **err)
+{
+	struct fwd_stats *s = xzalloc(sizeof(*s));
+	size_t n = spec->n_days;
+
+	*out = NULL;
+	s->nwin = spec->nwin + (spec->chan_since != NULL);
+	if (!s->nwin || s->nwin > FWD_STATS_MAX_WIN ||
+	    n > FWD_STATS_MAX_DAYS) {
+		*err = xfmt("forward statistics: 1 to %d windows and at most "
+			    "%d days",
+			    FWD_STATS_MAX_WIN, FWD_STATS_MAX_DAYS);
+		free(s);
+		return false;
+	}
+	s->spec = *spec;
+	s->today = spec->now_sec / DAY_SEC;
+	s->min_since = UINT64_MAX;
+	for (size_t w = 0; w < spec->nwin; w++)
+		if (spec->since_sec[w] < s->min_since)
+			s->min_since = spec->since_sec[w];
+	/* The daily buckets read as far back as their first day. */
+	if (n && (s->today + 1 - n) * DAY_SEC < s->min_since)
+		s->min_since = (s->today + 1 - n) * DAY_SEC;
+	if (spec->only_scid) {
+		s->only_key = pipeline_scid_key(spec->only_scid);
+		if (!s->only_key) {
+			*err = xfmt("forward statistics: invalid scid '%s'",
+				    spec->only_scid);
+			free(s);
+			return false;
+		}
+		if (spec->chan_since) {
+			uint64_t since = spec->chan_since(
+				spec->only_scid, spec->chan_since_arg);
+			if (since < s->min_since)
+				s->min_since = since;
+		}
+	}
+	s->by_key = u64map_new();
+	s->zero.daily = xzalloc(sizeof(*s->zero.daily) * 2 * (n + 1));
+	s->zero.pub.daily_in_sat = s->zero.daily;
+	s->zero.pub.daily_out_sat = s->zero.daily + n;
+	if (!stats_pass(s, r, false, err) || !stats_pass(s, r, true, err)) {
+		forwards_stats_free(s);
+		return false;
+	}
+	/* Sat per day, as each source rounds it. */
+	for (size_t i = 0; i < s->n; i++) {
+		struct fwd_entry *e = s->entries[i];
+		for (size_t b = 0; b < n; b++) {
+			e->daily[b] = e->daily[b] / 1000 +
+				      e->daily[2 * n + b] / 1000;
+			e->daily[n + b] = e->daily[n + b] / 1000 +
+					  e->daily[3 * n + b] / 1000;
+		}
+		e->pub.daily_in_sat = e->daily;
+		e->pub.daily_out_sat = e->daily ? e->daily + n : NULL;
+	}
+	*out = s;
+	return true;
+}
+
+void forwards_stats_free(struct fwd_stats *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->entries[i]->daily);
+		free(s->entries[i]);
+	}
+	free(s->entries);
+	free(s->zero.daily);
+	u64map_free(s->by_key);
+	free(s);
+}
+
+const struct fwd_chan_stats *forwards_stats_chan(const struct fwd_stats *s,
+						 const char *scid)
+{
+	uint64_t k = pipeline_scid_key(scid);
+	const struct fwd_entry *e = k ? u64map_get(s->by_key, k) : NULL;
+
+	return e ? &e->pub : &s->zero.pub;
+}
+
+int forwards_stats_window(const struct fwd_stats *s, uint64_t since_sec)
+{
+	for (size_t w = 0; w < s->spec.nwin; w++)
+		if (s->spec.since_sec[w] == since_sec)
+			return (int)w;
+	return -1;
+}
+
+static int64_t count_of(struct revenue *r, const char *sql)
+{
+	char *err = NULL;
+	sqlite3_stmt *st = store_stmt(r->db, sql, &err);
+	int64_t n = -1;
+
+	if (!st) {
+		free(err);
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	store_done(st);
+	return n;
+}
+
+json_t *forwards_status_json(struct revenue *r)
+{
+	return json_pack("{s:I,s:I,s:b}", "stored",
+			 (json_int_t)count_of(r, "SELECT COUNT(*) FROM forwards"),
+			 "rolled_up_days",
+			 (json_int_t)count_of(r, "SELECT COUNT(DISTINCT day) "
+						 "FROM forward_daily"),
+			 "syncing", forwards_syncing(r));
+}
