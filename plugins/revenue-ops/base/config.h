@@ -15,7 +15,6 @@
 
 struct plugin;
 struct plugin_option;
-struct store;
 
 enum cfg_key {
 	/* core */
@@ -191,15 +190,5 @@ static inline const char *cfg_s(const struct ro_config *c, enum cfg_key k)
 {
 	return c->v[k].s;
 }
-
-/* Database overrides (table config_overrides). Loading skips, with a
- * warning in *warnings (a JSON array of strings, new reference), rows that
- * are unknown, immutable or invalid. */
-bool config_load_overrides(struct ro_config *c, struct store *db,
-			   json_t **warnings, char **err);
-/* Persist @k's text value (or delete the override when @text is NULL) in
- * the caller's transaction. */
-bool config_store_override(struct store *db, enum cfg_key k, const char *text,
-			   uint64_t now, char **err);
 
 #endif

@@ -42,13 +42,4 @@ struct revenue {
 	} fee_authority;
 };
 
-void forwards_state_free(struct revenue *r);
-
-/* Make lightningd calls give up after rpc_timeout_seconds
- * (config_rpc.c). */
-void revenue_apply_rpc_timeout(struct revenue *r);
-
-/* Open (and migrate) the database. NULL with *err on failure. */
-struct store *revenue_db_open(const char *path, char **err);
-
 #endif

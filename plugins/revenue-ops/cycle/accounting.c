@@ -1092,7 +1092,7 @@ static void live_step(struct live_fetch *f)
 		struct chan_info *ci;
 		size_t n, skipped;
 		char *err = NULL;
-		if (!gather_parse_peerchannels(f->channels, &ci, &n, &skipped,
+		if (!node_parse_peerchannels(f->channels, &ci, &n, &skipped,
 					       &err)) {
 			f->err = xfmt("listpeerchannels: %s", err);
 			free(err);

@@ -797,7 +797,7 @@ static bool mempool_stats(struct fee_job *j, char **err)
 static uint64_t since_update_of(const char *scid, void *arg)
 {
 	struct fee_job *j = arg;
-	const struct chan_prep *c = u64map_get(j->prep, pipeline_scid_key(scid));
+	const struct chan_prep *c = u64map_get(j->prep, scid_key(scid));
 
 	return c ? c->since_sec : UINT64_MAX;
 }
@@ -805,7 +805,7 @@ static uint64_t since_update_of(const char *scid, void *arg)
 static double in_value_of(const char *scid, void *arg)
 {
 	struct fee_job *j = arg;
-	const struct chan_prep *c = u64map_get(j->prep, pipeline_scid_key(scid));
+	const struct chan_prep *c = u64map_get(j->prep, scid_key(scid));
 
 	return c ? c->in_value_ppm : 0;
 }
@@ -823,7 +823,7 @@ static void load_preps(struct fee_job *j, const char *only_scid)
 	for (size_t i = 0; i < j->v->nchans; i++) {
 		const struct chan_info *ci = &j->v->chans[i];
 		struct chan_prep *c = &j->preps[i];
-		uint64_t k = pipeline_scid_key(ci->scid);
+		uint64_t k = scid_key(ci->scid);
 		char *err = NULL;
 		bool found;
 		if (!ci->active || !k)

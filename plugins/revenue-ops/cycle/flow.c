@@ -239,7 +239,7 @@ static void temporal_count(struct u64map *idx, const unsigned char *scid,
 			   uint64_t n)
 {
 	struct temporal_obs **slot;
-	uint64_t k = scid ? pipeline_scid_key((const char *)scid) : 0;
+	uint64_t k = scid ? scid_key((const char *)scid) : 0;
 
 	if (!k || !(slot = u64map_get(idx, k)))
 		return;
@@ -269,7 +269,7 @@ double flow_time_intensity(const struct revenue *r, const char *scid,
 {
 	const struct temporal_profile *p =
 	    r->pipe && r->pipe->temporal
-		? u64map_get(r->pipe->temporal, pipeline_scid_key(scid))
+		? u64map_get(r->pipe->temporal, scid_key(scid))
 		: NULL;
 
 	return p ? temporal_intensity_at(p, now) : -1;
@@ -287,7 +287,7 @@ static bool temporal_from_cache(struct revenue *r, struct flow_run *run,
 		return false;
 	for (size_t i = 0; i < k; i++) {
 		const struct temporal_profile *p = u64map_get(
-		    cache, pipeline_scid_key(run->ch[i].ci->scid));
+		    cache, scid_key(run->ch[i].ci->scid));
 		if (!p)
 			return false;
 		run->ch[i].temporal = *p;
@@ -304,7 +304,7 @@ static void temporal_to_cache(struct revenue *r, const struct flow_run *run,
 	r->pipe->temporal = u64map_new();
 	r->pipe->temporal_day = now / DAY;
 	for (size_t i = 0; i < k; i++) {
-		uint64_t key = pipeline_scid_key(run->ch[i].ci->scid);
+		uint64_t key = scid_key(run->ch[i].ci->scid);
 		struct temporal_profile *p;
 		if (!key)
 			continue;
@@ -335,7 +335,7 @@ static bool temporal_pass(struct revenue *r, struct flow_run *run, size_t k,
 	if (!only_scid && temporal_from_cache(r, run, k, now))
 		goto out;
 	for (size_t i = 0; i < k; i++) {
-		uint64_t key = pipeline_scid_key(run->ch[i].ci->scid);
+		uint64_t key = scid_key(run->ch[i].ci->scid);
 		if (key)
 			u64map_put(idx, key, &obs[i]);
 	}

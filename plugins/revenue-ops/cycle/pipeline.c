@@ -1,6 +1,7 @@
 /* The decision pipeline's shared state, cycle wiring, engine parameters
  * from the configuration, and small helpers; see pipeline.h. */
 #include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/base/node.h"
 #include "common/json_util.h"
 #include "common/plugin.h"
 #include "common/u64map.h"
@@ -11,80 +12,12 @@
 #include "plugins/revenue-ops/base/revenue.h"
 #include <string.h>
 
-/* ---- rate limiter ---- */
-
-static struct ratelimit_entry *rl_find(const struct ratelimit *rl,
-				       const char *key)
-{
-	for (size_t i = 0; i < rl->n; i++)
-		if (!strcmp(rl->e[i].key, key))
-			return &rl->e[i];
-	return NULL;
-}
-
-static unsigned rl_count(const struct ratelimit_entry *e, uint64_t now,
-			 uint64_t window_sec)
-{
-	unsigned c = 0;
-	for (unsigned i = 0; i < e->n; i++)
-		if (e->times[i] + window_sec > now)
-			c++;
-	return c;
-}
-
-bool ratelimit_would_exceed(const struct ratelimit *rl, const char *key,
-			    uint64_t now, unsigned limit, uint64_t window_sec)
-{
-	const struct ratelimit_entry *e = rl_find(rl, key);
-	return e && rl_count(e, now, window_sec) >= limit;
-}
-
-void ratelimit_note(struct ratelimit *rl, const char *key, uint64_t now)
-{
-	struct ratelimit_entry *e = rl_find(rl, key);
-
-	if (!e) {
-		/* Reuse an entry whose events are all old (an hour: longer
-		 * than any window we use), so the table stays small. */
-		for (size_t i = 0; i < rl->n && !e; i++)
-			if (rl_count(&rl->e[i], now, 3600) == 0)
-				e = &rl->e[i];
-		if (!e) {
-			xgrow(&rl->e, &rl->cap, rl->n + 1, sizeof(*rl->e));
-			e = &rl->e[rl->n++];
-		}
-		memset(e, 0, sizeof(*e));
-		snprintf(e->key, sizeof(e->key), "%s", key);
-	}
-	e->times[e->head] = now;
-	e->head = (e->head + 1) % ARRAY_SIZE(e->times);
-	if (e->n < ARRAY_SIZE(e->times))
-		e->n++;
-}
-
-void ratelimit_free(struct ratelimit *rl)
-{
-	free(rl->e);
-	memset(rl, 0, sizeof(*rl));
-}
-
-/* ---- scid keys, last decisions ---- */
-
-uint64_t pipeline_scid_key(const char *scid)
-{
-	uint32_t block, tx;
-	uint16_t out;
-
-	if (!scid || !scid_parse(scid, &block, &tx, &out))
-		return 0;
-	return ((uint64_t)block << 40) | ((uint64_t)(tx & 0xFFFFFF) << 16) |
-	       out;
-}
+/* ---- last decisions ---- */
 
 const struct fee_last *pipeline_fee_last(const struct revenue *r,
 					 const char *scid)
 {
-	uint64_t k = pipeline_scid_key(scid);
+	uint64_t k = scid_key(scid);
 	if (!r->pipe || !k)
 		return NULL;
 	return u64map_get(r->pipe->last, k);
@@ -92,7 +25,7 @@ const struct fee_last *pipeline_fee_last(const struct revenue *r,
 
 void pipeline_set_fee_last(struct revenue *r, const struct fee_last *l)
 {
-	uint64_t k = pipeline_scid_key(l->scid);
+	uint64_t k = scid_key(l->scid);
 	struct fee_last *cur;
 
 	if (!k)

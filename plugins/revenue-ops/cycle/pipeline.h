@@ -11,6 +11,7 @@
 #include "engine/fee_ctl.h"
 #include "engine/flow.h"
 #include "engine/reputation.h"
+#include "plugins/revenue-ops/base/ratelimit.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,25 +23,6 @@ struct plugin;
 struct revenue;
 struct ro_config;
 struct u64map;
-
-/* A fixed-window rate limiter keyed by text (peer id, command name). */
-struct ratelimit_entry {
-	char key[72];
-	uint64_t times[16]; /* ring of the latest event times */
-	unsigned n, head;
-};
-struct ratelimit {
-	struct ratelimit_entry *e;
-	size_t n, cap;
-};
-
-/* Would one more event for @key at @now exceed @limit events in
- * @window_sec? Pure (does not record). @limit <= 16. */
-bool ratelimit_would_exceed(const struct ratelimit *rl, const char *key,
-			    uint64_t now, unsigned limit, uint64_t window_sec);
-/* Record one event for @key at @now. */
-void ratelimit_note(struct ratelimit *rl, const char *key, uint64_t now);
-void ratelimit_free(struct ratelimit *rl);
 
 /* What the last fee cycle did with one channel (kept in memory for
  * revenue-fee-debug and revenue-status). */
@@ -126,9 +108,6 @@ void pipeline_run_fee(struct revenue *r, pipeline_done_fn fn, void *arg);
 void pipeline_flow_finished(struct revenue *r);
 void pipeline_fee_finished(struct revenue *r);
 
-/* An scid as one integer (block << 40 | tx << 16 | out); 0 if invalid. */
-uint64_t pipeline_scid_key(const char *scid);
-
 /* Engine parameters from the live configuration. */
 void pipeline_fee_params(const struct ro_config *c, struct fee_ctl_params *p);
 void pipeline_flow_params(const struct ro_config *c, struct flow_params *p);
@@ -144,10 +123,6 @@ void pipeline_set_fee_last(struct revenue *r, const struct fee_last *l);
 /* Add the pipeline's fields to a revenue-status result: channel_states,
  * recent_fee_changes (last 10), recent_rebalances, fee_decision, cycles. */
 void pipeline_status_fields(struct revenue *r, json_t *res);
-
-/* ---- notifications (main.c's subscription table) ---- */
-void pipeline_on_connect(struct plugin *p, const json_t *payload);
-void pipeline_on_disconnect(struct plugin *p, const json_t *payload);
 
 /* ---- RPC methods (main.c's method table) ---- */
 void json_revenue_policy(struct command *cmd, const json_t *params);

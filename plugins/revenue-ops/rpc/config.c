@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
+#include "plugins/revenue-ops/store/config_overrides.h"
 #include <string.h>
 
 static const char *source_of(const struct revenue *r, enum cfg_key k)

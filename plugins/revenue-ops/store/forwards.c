@@ -14,7 +14,7 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "common/u64map.h"
-#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/base/node.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include <math.h>
 #include <string.h>
@@ -428,7 +428,7 @@ struct fwd_stats {
 	uint64_t only_key;  /* spec.only_scid's key, 0: every channel */
 	uint64_t min_since; /* start of the widest window */
 	uint64_t today;	    /* day number of spec.now_sec */
-	struct u64map *by_key; /* pipeline_scid_key -> struct fwd_entry */
+	struct u64map *by_key; /* scid_key -> struct fwd_entry */
 	struct fwd_entry **entries;
 	size_t n, cap;
 	struct fwd_entry zero;
@@ -455,7 +455,7 @@ static const char stats_rolled_one_sql[] =
  * statistics do not cover (or no channel). */
 static struct fwd_entry *stats_entry(struct fwd_stats *s, const char *scid)
 {
-	uint64_t k = pipeline_scid_key(scid);
+	uint64_t k = scid_key(scid);
 	struct fwd_entry *e;
 
 	if (!k || (s->only_key && k != s->only_key))
@@ -686,7 +686,7 @@ bool forwards_stats_new(struct revenue *r, const struct fwd_stats_spec *spec,
 	if (n && (s->today + 1 - n) * DAY_SEC < s->min_since)
 		s->min_since = (s->today + 1 - n) * DAY_SEC;
 	if (spec->only_scid) {
-		s->only_key = pipeline_scid_key(spec->only_scid);
+		s->only_key = scid_key(spec->only_scid);
 		if (!s->only_key) {
 			*err = xfmt("forward statistics: invalid scid '%s'",
 				    spec->only_scid);
@@ -741,7 +741,7 @@ void forwards_stats_free(struct fwd_stats *s)
 const struct fwd_chan_stats *forwards_stats_chan(const struct fwd_stats *s,
 						 const char *scid)
 {
-	uint64_t k = pipeline_scid_key(scid);
+	uint64_t k = scid_key(scid);
 	const struct fwd_entry *e = k ? u64map_get(s->by_key, k) : NULL;
 
 	return e ? &e->pub : &s->zero.pub;

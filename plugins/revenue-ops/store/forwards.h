@@ -12,6 +12,9 @@
 
 struct revenue;
 
+/* Free the reconciliation's state (r->fwd_sync) at shutdown. */
+void forwards_state_free(struct revenue *r);
+
 /* Start a reconciliation with lightningd now (or, if one is running, once
  * more after it). @done is called when the store is up to date (or the
  * sync failed, with an error logged): it may be NULL. */

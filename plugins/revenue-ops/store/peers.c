@@ -7,8 +7,7 @@
 #include "common/u64map.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/store/forwards.h"
-#include "plugins/revenue-ops/cycle/gather.h"
-#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/base/node.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include <math.h>
 #include <stdlib.h>
@@ -40,42 +39,6 @@ bool peers_record_event(struct revenue *r, const char *peer_id,
 		return false;
 	}
 	return store_commit(r->db, err);
-}
-
-/* connect / disconnect: the id is at the top (v23.08+ unwrapped by the
- * runtime) or under "connect"/"disconnect" (older shapes). */
-static void on_conn(struct plugin *p, const json_t *payload, const char *topic,
-		    const char *event)
-{
-	struct revenue *r = plugin_app(p);
-	const char *id = json_str(payload, "id");
-	char *err = NULL;
-
-	if (!id)
-		id = json_str(json_object_get(payload, topic), "id");
-	if (!r->db || !pubkey_hex_valid(id))
-		return;
-	/* A notification that arrives while a cycle holds the write
-	 * transaction would nest; the cycle is synchronous between RPCs, so
-	 * this never happens, but losing one event is better than a
-	 * crash. */
-	if (store_in_transaction(r->db))
-		return;
-	if (!peers_record_event(r, id, event, clock_wall_sec(plugin_clock(p)),
-				&err)) {
-		plugin_log(p, PLOG_WARN, "%s %s: %s", topic, id, err);
-		free(err);
-	}
-}
-
-void pipeline_on_connect(struct plugin *p, const json_t *payload)
-{
-	on_conn(p, payload, "connect", "connected");
-}
-
-void pipeline_on_disconnect(struct plugin *p, const json_t *payload)
-{
-	on_conn(p, payload, "disconnect", "disconnected");
 }
 
 bool peers_snapshot(struct revenue *r, const struct node_view *v, uint64_t now,
@@ -254,7 +217,7 @@ bool peers_reputation_update(struct revenue *r, const struct node_view *v,
 	*counted = 0;
 	/* Channel -> its peer's slot (several channels share a peer). */
 	for (size_t i = 0; i < v->nchans; i++) {
-		uint64_t k = pipeline_scid_key(v->chans[i].scid);
+		uint64_t k = scid_key(v->chans[i].scid);
 		size_t j;
 		for (j = 0; j < npeers; j++)
 			if (!strcmp(peers[j].peer_id, v->chans[i].peer_id))
@@ -307,7 +270,7 @@ bool peers_reputation_update(struct revenue *r, const struct node_view *v,
 		const char *status = (const char *)sqlite3_column_text(st, 1);
 		uint64_t t = (uint64_t)sqlite3_column_int64(st, 2);
 		struct rep_peer *rp =
-		    u64map_get(by_scid, pipeline_scid_key(in));
+		    u64map_get(by_scid, scid_key(in));
 		bool found;
 		if (!rp)
 			continue;

@@ -2,7 +2,6 @@
  * one; add the next). Amounts are INTEGER msat, times INTEGER seconds. */
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/store/schema.h"
 
 static const char *const migrations[] = {

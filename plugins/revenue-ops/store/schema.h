@@ -15,6 +15,11 @@ extern const char revenue_migration_5_fee_anchors[];
 /* The operational per-channel tables (migrations 3 and 5) and the column
  * that holds the channel's scid: what `revenue-cleanup-closed` removes
  * once a channel is archived. Accounting tables are never in it. */
+struct store;
+
+/* Open (and migrate) the database. NULL with *err on failure. */
+struct store *revenue_db_open(const char *path, char **err);
+
 struct revenue_channel_table {
 	const char *table, *column;
 };

@@ -13,6 +13,7 @@
 #include "plugins/revenue-ops/cycle/acct.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"
 #include <math.h>
 #include <string.h>

@@ -8,9 +8,11 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/store/peers.h"
+#include "plugins/revenue-ops/base/node.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/store/policy.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"
 #include <math.h>
 #include <string.h>
@@ -226,11 +228,11 @@ static void test_keys_and_params(void)
 	struct ro_config c;
 	struct fee_ctl_params p;
 
-	CHECK(pipeline_scid_key("800000x1x0") != 0, "scid key");
-	CHECK(pipeline_scid_key("800000x1x0") !=
-		  pipeline_scid_key("800000x1x1"),
+	CHECK(scid_key("800000x1x0") != 0, "scid key");
+	CHECK(scid_key("800000x1x0") !=
+		  scid_key("800000x1x1"),
 	      "distinct outputs, distinct keys");
-	CHECK_EQ_INT(pipeline_scid_key("garbage"), 0, "invalid scid: 0");
+	CHECK_EQ_INT(scid_key("garbage"), 0, "invalid scid: 0");
 
 	config_init_defaults(&c);
 	pipeline_fee_params(&c, &p);
