@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/accounting.h"
 #include "plugins/revenue-ops/store/anchor.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/rpc/reports.h"

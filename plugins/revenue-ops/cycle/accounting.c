@@ -18,6 +18,7 @@
 #include "plugins/revenue-ops/cycle/acct.h"
 #include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include <stdarg.h>

@@ -14,6 +14,7 @@
 #include "plugins/revenue-ops/cycle/clboss.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/cycle/flow.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/cycle/neighbours.h"

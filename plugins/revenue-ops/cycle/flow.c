@@ -8,6 +8,7 @@
 #include "plugins/revenue-ops/cycle/clboss.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/store/peers.h"
@@ -219,27 +220,14 @@ static bool analyse(struct revenue *r, const struct flow_params *fp,
 
 /* ---- temporal profiles ---- */
 
-/* Settled forwards per (in, out) pair and UTC hour since the profile
- * window's start: one aggregate for the whole cycle, never the raw rows.
- * Grouped by pair rather than by each side: one pass over the table (a
- * UNION of the in and the out side measured three times slower on a
- * million forwards); each row then counts for both its channels. */
-#define TEMPORAL_SQL                                                           \
-	"SELECT in_channel, out_channel, received_time / 3600, COUNT(*) "      \
-	"FROM forwards WHERE status = 'settled' AND received_time >= ?1"
-static const char temporal_all_sql[] = TEMPORAL_SQL " GROUP BY 1, 2, 3";
-static const char temporal_one_sql[] =
-	TEMPORAL_SQL " AND (in_channel = ?2 OR out_channel = ?2) "
-		     "GROUP BY 1, 2, 3";
-
 /* Count a row's forwards for @scid if it is one of the run's channels
  * (@idx: scid key -> its slot in the counts, allocated on first use). */
-static void temporal_count(struct u64map *idx, const unsigned char *scid,
+static void temporal_count(struct u64map *idx, const char *scid,
 			   uint64_t now, uint64_t known_since, uint64_t t_sec,
 			   uint64_t n)
 {
 	struct temporal_obs **slot;
-	uint64_t k = scid ? scid_key((const char *)scid) : 0;
+	uint64_t k = scid ? scid_key(scid) : 0;
 
 	if (!k || !(slot = u64map_get(idx, k)))
 		return;
@@ -250,6 +238,21 @@ static void temporal_count(struct u64map *idx, const unsigned char *scid,
 	}
 	/* Outside the window only if the clock stepped back: skip. */
 	(void)temporal_obs_add(*slot, now, t_sec, n);
+}
+
+struct temporal_counting {
+	struct u64map *idx;
+	uint64_t now, known;
+};
+
+/* A (in, out, hour) group of forwards counts for both its channels. */
+static void temporal_row(const char *in_scid, const char *out_scid,
+			 uint64_t hour_sec, uint64_t n, void *arg)
+{
+	struct temporal_counting *tc = arg;
+
+	temporal_count(tc->idx, in_scid, tc->now, tc->known, hour_sec, n);
+	temporal_count(tc->idx, out_scid, tc->now, tc->known, hour_sec, n);
 }
 
 void flow_temporal_cache_free(struct u64map *cache)
@@ -328,9 +331,8 @@ static bool temporal_pass(struct revenue *r, struct flow_run *run, size_t k,
 	struct temporal_obs empty;
 	struct temporal_params tp;
 	struct u64map *idx = u64map_new();
-	sqlite3_stmt *st;
+	struct temporal_counting tc;
 	bool ok = true;
-	int rc;
 
 	if (!only_scid && temporal_from_cache(r, run, k, now))
 		goto out;
@@ -339,26 +341,11 @@ static bool temporal_pass(struct revenue *r, struct flow_run *run, size_t k,
 		if (key)
 			u64map_put(idx, key, &obs[i]);
 	}
-	st = store_stmt(r->db, only_scid ? temporal_one_sql : temporal_all_sql,
-			err);
-	if (!st) {
-		ok = false;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)temporal_window_start(now));
-	if (only_scid)
-		sqlite3_bind_text(st, 2, only_scid, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t t = (uint64_t)sqlite3_column_int64(st, 2) * 3600;
-		uint64_t n = (uint64_t)sqlite3_column_int64(st, 3);
-		temporal_count(idx, sqlite3_column_text(st, 0), now, known, t,
-			       n);
-		temporal_count(idx, sqlite3_column_text(st, 1), now, known, t,
-			       n);
-	}
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		*err = xfmt("temporal profile: %s", store_errmsg(r->db));
+	tc.idx = idx;
+	tc.now = now;
+	tc.known = known;
+	if (!forwards_hourly(r, temporal_window_start(now), only_scid,
+			     temporal_row, &tc, err)) {
 		ok = false;
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/rpc/reports.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/forwards.h"
 #include <math.h>
 #include <string.h>
 
@@ -137,44 +138,25 @@ static json_t *budget_json(struct revenue *r, uint64_t now, char **err)
 			 "window_hours", (json_int_t)24);
 }
 
+static void top_route(const char *in_scid, const char *out_scid,
+		      int64_t fee_msat, uint64_t n, void *arg)
+{
+	json_array_append_new(
+	    arg, json_pack("{s:s,s:s,s:I,s:I,s:I}", "in_channel", in_scid,
+			   "out_channel", out_scid, "fee_sats_7d",
+			   (json_int_t)pnl_msat_to_sat_ceil(fee_msat),
+			   "fee_msat_7d", (json_int_t)fee_msat, "forward_count",
+			   (json_int_t)n));
+}
+
 /* The most lucrative (in, out) pairs of the last 7 days. Raw forwards
  * cover them: retention is at least 8 days. */
 static json_t *top_routes_json(struct revenue *r, uint64_t now, char **err)
 {
-	sqlite3_stmt *st = store_stmt(
-	    r->db,
-	    "SELECT in_channel, out_channel, SUM(fee_msat), COUNT(*) "
-	    "FROM forwards WHERE status = 'settled' AND out_channel IS NOT "
-	    "NULL AND received_time >= ?1 GROUP BY in_channel, out_channel "
-	    "HAVING COUNT(*) >= ?2 ORDER BY SUM(fee_msat) DESC, COUNT(*) "
-	    "DESC, in_channel, out_channel LIMIT ?3",
-	    err);
-	json_t *routes;
-	int rc;
+	json_t *routes = json_array();
 
-	if (!st)
-		return NULL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - 7 * ACCT_DAY));
-	sqlite3_bind_int(st, 2, TOP_ROUTES_MIN_FORWARDS);
-	sqlite3_bind_int(st, 3, TOP_ROUTES);
-	routes = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(
-		    routes,
-		    json_pack("{s:s,s:s,s:I,s:I,s:I}", "in_channel",
-			      (const char *)sqlite3_column_text(st, 0),
-			      "out_channel",
-			      (const char *)sqlite3_column_text(st, 1),
-			      "fee_sats_7d",
-			      (json_int_t)pnl_msat_to_sat_ceil(
-				  sqlite3_column_int64(st, 2)),
-			      "fee_msat_7d",
-			      (json_int_t)sqlite3_column_int64(st, 2),
-			      "forward_count",
-			      (json_int_t)sqlite3_column_int64(st, 3)));
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		*err = xfmt("top routes: %s", store_errmsg(r->db));
+	if (!forwards_top_routes(r, now - 7 * ACCT_DAY, TOP_ROUTES_MIN_FORWARDS,
+				 TOP_ROUTES, top_route, routes, err)) {
 		json_decref(routes);
 		return NULL;
 	}

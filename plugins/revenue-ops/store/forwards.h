@@ -1,6 +1,7 @@
 /* The local forward store: every forward lightningd reports, kept in
- * SQLite and reconciled with `listforwards` paginated by created_index and
- * updated_index, so a restart or a missed forward_event loses nothing.
+ * SQLite (tables forwards, forward_daily, sync_state) and reconciled with
+ * `listforwards` by cycle/forwards_sync.h, so a restart or a missed
+ * forward_event loses nothing.
  * Raw rows older than the retention window are rolled up into daily
  * per-channel totals (same transaction as the delete), so reports over any
  * window count everything exactly once. */
@@ -12,27 +13,49 @@
 
 struct revenue;
 
-/* Free the reconciliation's state (r->fwd_sync) at shutdown. */
-void forwards_state_free(struct revenue *r);
+/* The reconciliation's cursors (table sync_state): where the next
+ * listforwards page starts (0 when none is stored). */
+bool forwards_cursor_get(struct revenue *r, const char *key, uint64_t *v,
+			 char **err) __attribute__((warn_unused_result));
+/* In its own statement; the caller's transaction if one is open. */
+bool forwards_cursor_set(struct revenue *r, const char *key, uint64_t v,
+			 char **err) __attribute__((warn_unused_result));
 
-/* Start a reconciliation with lightningd now (or, if one is running, once
- * more after it). @done is called when the store is up to date (or the
- * sync failed, with an error logged): it may be NULL. */
-void forwards_sync(struct revenue *r, void (*done)(struct revenue *r,
-						    bool ok, void *arg),
-		   void *arg);
-/* True while a sync is in flight (the simulator waits for it). */
-bool forwards_syncing(const struct revenue *r);
+/* Upsert one page of listforwards entries (@items, borrowed) in one
+ * transaction. Malformed entries are skipped, never fatal. False with
+ * *err on a database error: nothing of the page is stored. */
+bool forwards_store_page(struct revenue *r, const json_t *items, char **err)
+    __attribute__((warn_unused_result));
 
-/* {"stored": raw rows, "rolled_up_days": days kept as rollups,
- * "syncing": a reconciliation is running} (new reference). */
-json_t *forwards_status_json(struct revenue *r);
+/* Raw rows stored, days kept as rollups; -1 on a database error. */
+int64_t forwards_count_rows(struct revenue *r);
+int64_t forwards_count_rolled_days(struct revenue *r);
 
 /* Roll up and delete raw forwards received before @cutoff_sec, in chunks,
  * each chunk one transaction. Returns false with *err on a database
  * error (the chunk is rolled back; nothing is lost). */
 bool forwards_prune(struct revenue *r, uint64_t cutoff_sec, uint64_t *pruned,
 		    char **err);
+
+/* Settled forwards per (in, out) pair and UTC hour received since
+ * @since_sec (only those through @only_scid when not NULL): one aggregate,
+ * never the raw rows. @cb gets each group (either scid may be NULL).
+ * False with *err on a database error. */
+bool forwards_hourly(struct revenue *r, uint64_t since_sec,
+		     const char *only_scid,
+		     void (*cb)(const char *in_scid, const char *out_scid,
+				uint64_t hour_sec, uint64_t n, void *arg),
+		     void *arg, char **err) __attribute__((warn_unused_result));
+
+/* The settled (in, out) pairs since @since_sec with at least
+ * @min_forwards forwards, by fees earned (then count, then scids),
+ * @limit at most: @cb gets each. */
+bool forwards_top_routes(struct revenue *r, uint64_t since_sec,
+			 unsigned min_forwards, unsigned limit,
+			 void (*cb)(const char *in_scid, const char *out_scid,
+				    int64_t fee_msat, uint64_t n, void *arg),
+			 void *arg, char **err)
+    __attribute__((warn_unused_result));
 
 /* What a channel's forwards add up to over one window, combining raw rows
  * and daily rollups (a rolled-up day that reaches into the window counts

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/accounting.h"
 #include "plugins/revenue-ops/cycle/acct.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/store/schema.h"
