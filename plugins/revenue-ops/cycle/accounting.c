@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/acct.h"
 #include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"

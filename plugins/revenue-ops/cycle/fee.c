@@ -1,6 +1,7 @@
 /* The fee cycle, fee state storage and revenue-fee-debug; see
  * fee_cycle.h. */
 #include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include "common/clock.h"
 #include "common/errcode.h"
 #include "common/json_util.h"
@@ -19,6 +20,7 @@
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/cycle/neighbours.h"
 #include "plugins/revenue-ops/store/peers.h"
+#include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/cycle/publish.h"
 #include "plugins/revenue-ops/store/policy.h"
@@ -31,249 +33,6 @@
 /* setchannel calls in flight at once: enough to finish a big node's
  * cycle quickly without flooding lightningd. */
 #define SETCHANNEL_PARALLEL 8
-
-/* ---- fee state storage ---- */
-
-/* The state BLOB of the row @sql finds by @key, copied into *buf (NULL
- * when there is none; caller frees). */
-static bool read_blob(struct revenue *r, const char *sql, const char *key,
-		      double **buf, size_t *bytes, char **err)
-{
-	sqlite3_stmt *q = store_stmt(r->db, sql, err);
-
-	*buf = NULL;
-	if (!q)
-		return false;
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		*bytes = (size_t)sqlite3_column_bytes(q, 0);
-		*buf = xmalloc(*bytes + sizeof(double));
-		memcpy(*buf, sqlite3_column_blob(q, 0), *bytes);
-	}
-	store_done(q);
-	return true;
-}
-
-bool fee_state_load(struct revenue *r, const char *scid, const char *channel_id,
-		    struct fee_ctl_state *st, bool *found, char **err)
-{
-	size_t bytes = 0;
-	double *buf = NULL;
-	const char *e;
-
-	*found = false;
-	memset(st, 0, sizeof(*st));
-	/* A splice gives the channel a new scid: then find it by its
-	 * channel id. */
-	if (!read_blob(r, "SELECT state FROM fee_state WHERE channel_id = ?1",
-		       scid, &buf, &bytes, err))
-		return false;
-	if (!buf && channel_id && *channel_id &&
-	    !read_blob(r,
-		       "SELECT state FROM fee_state WHERE full_channel_id = ?1 "
-		       "LIMIT 1",
-		       channel_id, &buf, &bytes, err))
-		return false;
-	if (!buf)
-		return true;
-	*found = true;
-	e = bytes % sizeof(double)
-		? "fee_ctl: state length is not whole numbers"
-		: fee_ctl_state_deserialise(st, buf, bytes / sizeof(double));
-	free(buf);
-	if (e) {
-		*found = false;
-		memset(st, 0, sizeof(*st));
-		*err = xfmt("fee state of %s unreadable (%s): starting afresh",
-			    scid, e);
-		return false;
-	}
-	return true;
-}
-
-static bool save_blob(struct revenue *r, const char *scid,
-		      const char *channel_id, const char *peer_id,
-		      const double *v, size_t n, uint64_t now, char **err)
-{
-	sqlite3_stmt *st;
-
-	if (channel_id && *channel_id) {
-		st = store_stmt(r->db,
-				"DELETE FROM fee_state WHERE full_channel_id = "
-				"?1 AND channel_id != ?2",
-				err);
-		if (!st)
-			return false;
-		sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, scid, -1, SQLITE_TRANSIENT);
-		if (!store_step_done(r->db, st, "fee_state", err))
-			return false;
-	}
-	st = store_stmt(r->db,
-			"INSERT OR REPLACE INTO fee_state (channel_id, "
-			"full_channel_id, peer_id, state, updated_at) VALUES "
-			"(?1, ?2, ?3, ?4, ?5)",
-			err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	if (channel_id && *channel_id)
-		sqlite3_bind_text(st, 2, channel_id, -1, SQLITE_TRANSIENT);
-	if (peer_id)
-		sqlite3_bind_text(st, 3, peer_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 4, v, (int)(n * sizeof(double)),
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	return store_step_done(r->db, st, "fee_state", err);
-}
-
-/* Serialise into a new array (caller frees). */
-static double *serialise(const struct fee_ctl_state *st, size_t *n)
-{
-	size_t len = fee_ctl_state_serialised_len(st);
-	double *v = xmalloc(sizeof(double) * (len + 1));
-	*n = fee_ctl_state_serialise(st, v, len + 1);
-	return v;
-}
-
-bool fee_state_save(struct revenue *r, const char *scid, const char *channel_id,
-		    const char *peer_id, const struct fee_ctl_state *st,
-		    uint64_t now, char **err)
-{
-	size_t n;
-	double *v = serialise(st, &n);
-	bool ok = save_blob(r, scid, channel_id, peer_id, v, n, now, err);
-	free(v);
-	return ok;
-}
-
-bool fee_state_rekey(struct revenue *r, const char *old_scid,
-		     const char *new_scid, char **err)
-{
-	static const char *const sql[] = {
-	    "DELETE FROM fee_state WHERE channel_id = ?2 AND EXISTS "
-	    "(SELECT 1 FROM fee_state WHERE channel_id = ?1)",
-	    "UPDATE fee_state SET channel_id = ?2 WHERE channel_id = ?1",
-	    "DELETE FROM channel_states WHERE channel_id = ?2 AND EXISTS "
-	    "(SELECT 1 FROM channel_states WHERE channel_id = ?1)",
-	    "UPDATE channel_states SET channel_id = ?2 WHERE channel_id = "
-	    "?1",
-	    "DELETE FROM kalman_state WHERE channel_id = ?2 AND EXISTS "
-	    "(SELECT 1 FROM kalman_state WHERE channel_id = ?1)",
-	    "UPDATE kalman_state SET channel_id = ?2 WHERE channel_id = ?1",
-	    "DELETE FROM fee_anchors WHERE channel_id = ?2 AND EXISTS "
-	    "(SELECT 1 FROM fee_anchors WHERE channel_id = ?1)",
-	    "UPDATE fee_anchors SET channel_id = ?2 WHERE channel_id = ?1",
-	};
-	bool own = !store_in_transaction(r->db);
-
-	if (!old_scid || !new_scid || !strcmp(old_scid, new_scid))
-		return true;
-	if (own && !store_begin(r->db, err))
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
-		sqlite3_stmt *st = store_stmt(r->db, sql[i], err);
-		if (!st)
-			goto rollback;
-		sqlite3_bind_text(st, 1, old_scid, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, new_scid, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			*err = xfmt("moving fee state %s -> %s: %s", old_scid,
-				    new_scid, store_errmsg(r->db));
-			store_done(st);
-			goto rollback;
-		}
-		store_done(st);
-	}
-	if (own && !store_commit(r->db, err))
-		return false;
-	return true;
-rollback:
-	if (own)
-		store_rollback(r->db);
-	return false;
-}
-
-bool fee_change_record(struct revenue *r, const char *scid, const char *peer_id,
-		       int64_t old_ppm, int64_t new_ppm, int64_t old_base,
-		       int64_t new_base, const char *reason,
-		       const char *reason_code, const char *source, bool manual,
-		       bool dry_run, bool applied, uint64_t now, char **err)
-{
-	sqlite3_stmt *st = store_stmt(
-	    r->db,
-	    "INSERT INTO fee_changes (channel_id, peer_id, old_fee_ppm, "
-	    "new_fee_ppm, old_base_msat, new_base_msat, reason, "
-	    "reason_code, source, manual, dry_run, applied, timestamp) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-	    "?13)",
-	    err);
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, peer_id ? peer_id : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, old_ppm);
-	sqlite3_bind_int64(st, 4, new_ppm);
-	sqlite3_bind_int64(st, 5, old_base);
-	sqlite3_bind_int64(st, 6, new_base);
-	sqlite3_bind_text(st, 7, reason, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, reason_code, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 9, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 10, manual);
-	sqlite3_bind_int(st, 11, dry_run);
-	sqlite3_bind_int(st, 12, applied);
-	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
-	return store_step_done(r->db, st, "fee_changes", err);
-}
-
-json_t *fee_changes_recent(struct revenue *r, const char *scid, int limit)
-{
-	char *err = NULL;
-	json_t *arr = json_array();
-	sqlite3_stmt *st = store_stmt(
-	    r->db,
-	    "SELECT id, channel_id, peer_id, old_fee_ppm, new_fee_ppm, "
-	    "old_base_msat, new_base_msat, reason, reason_code, source, "
-	    "manual, dry_run, applied, timestamp FROM fee_changes WHERE "
-	    "?1 IS NULL OR channel_id = ?1 ORDER BY id DESC LIMIT ?2",
-	    &err);
-	if (!st) {
-		free(err);
-		return arr;
-	}
-	if (scid)
-		sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, limit);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(
-		    arr,
-		    json_pack(
-			"{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:s,"
-			"s:b,s:b,s:b,s:I}",
-			"id", (json_int_t)sqlite3_column_int64(st, 0),
-			"channel_id", sqlite3_column_text(st, 1), "peer_id",
-			sqlite3_column_text(st, 2), "old_fee_ppm",
-			(json_int_t)sqlite3_column_int64(st, 3), "new_fee_ppm",
-			(json_int_t)sqlite3_column_int64(st, 4),
-			"old_base_msat",
-			(json_int_t)sqlite3_column_int64(st, 5),
-			"new_base_msat",
-			(json_int_t)sqlite3_column_int64(st, 6), "reason",
-			sqlite3_column_text(st, 7)
-			    ? (const char *)sqlite3_column_text(st, 7)
-			    : "",
-			"reason_code",
-			sqlite3_column_text(st, 8)
-			    ? (const char *)sqlite3_column_text(st, 8)
-			    : "",
-			"source", sqlite3_column_text(st, 9), "manual",
-			sqlite3_column_int(st, 10), "dry_run",
-			sqlite3_column_int(st, 11), "applied",
-			sqlite3_column_int(st, 12), "timestamp",
-			(json_int_t)sqlite3_column_int64(st, 13)));
-	store_done(st);
-	return arr;
-}
 
 /* ---- explaining a decision ---- */
 
@@ -587,7 +346,7 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 
 	/* The peer: reputation (read only: no decay is written), uptime
 	 * over 24 h, HTLC hold time over 24 h on all its channels. */
-	pipeline_reputation_params(&r->cfg, &rp);
+	params_reputation(&r->cfg, &rp);
 	if (cfg_b(&r->cfg, CFG_ENABLE_REPUTATION)) {
 		if (!peers_reputation_get(r, ci->peer_id, &rs, &found, err))
 			return false;
@@ -660,9 +419,6 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 
 /* Load, observe, decide one channel. @eng_err is the engine's refusal
  * (the channel is skipped); database errors are returned. */
-static json_t *state_json(const struct fee_ctl_params *p,
-			  const struct fee_ctl_state *st, uint64_t now);
-
 static bool decide_one(struct fee_job *j, const struct chan_info *ci,
 		       struct fee_ctl_state *st, struct fee_ctl_decision *d,
 		       struct rng *rng, json_t **stored, const char **eng_err,
@@ -683,7 +439,7 @@ static bool decide_one(struct fee_job *j, const struct chan_info *ci,
 		memset(st, 0, sizeof(*st));
 	}
 	if (stored)
-		*stored = state_json(&j->p, st, j->now);
+		*stored = fee_state_json(&j->p, st, j->now);
 	if (!build_obs(j, ci, st, &o, &pol, err)) {
 		if (stored)
 			json_decref(*stored);
@@ -769,28 +525,20 @@ static void gather_priced(struct fee_job *j,
  * average including it (the Vegas reflex compares the two). */
 static bool mempool_stats(struct fee_job *j, char **err)
 {
-	sqlite3_stmt *st;
-	double sum, cnt;
+	double sum, cnt, stored_sum;
+	uint64_t stored_n;
 
 	j->have_sample = j->v->opening_perkb > 0;
 	if (!j->have_sample)
 		return true;
 	j->satvb = (double)j->v->opening_perkb / 1000.0;
-	st = store_stmt(j->r->db,
-			"SELECT COALESCE(SUM(sat_per_vbyte), 0), COUNT(*) FROM "
-			"mempool_samples WHERE timestamp >= ?1",
-			err);
-	if (!st)
+	if (!mempool_samples_since(j->r, j->now > DAY ? j->now - DAY : 0,
+				   &stored_sum, &stored_n, err))
 		return false;
-	sqlite3_bind_int64(st, 1,
-			   (sqlite3_int64)(j->now > DAY ? j->now - DAY : 0));
 	sum = j->satvb;
 	cnt = 1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sum += sqlite3_column_double(st, 0);
-		cnt += (double)sqlite3_column_int64(st, 1);
-	}
-	store_done(st);
+	sum += stored_sum;
+	cnt += (double)stored_n;
 	j->ma_satvb = sum / cnt;
 	return true;
 }
@@ -906,24 +654,14 @@ static const char *source_of(enum fee_ctl_class cls)
 static bool already_proposed(struct fee_job *j, const struct fee_item *it,
 			     char **err)
 {
-	sqlite3_stmt *st = store_stmt(
-	    j->r->db,
-	    "SELECT old_fee_ppm, new_fee_ppm, applied, timestamp FROM "
-	    "fee_changes WHERE channel_id = ?1 ORDER BY id DESC LIMIT 1",
-	    err);
-	bool same = false;
-	if (!st)
+	struct fee_change_latest last;
+
+	if (!fee_change_latest(j->r, it->ci->scid, &last, err))
 		return false;
-	sqlite3_bind_text(st, 1, it->ci->scid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t ts = (uint64_t)sqlite3_column_int64(st, 3);
-		same = sqlite3_column_int64(st, 0) == it->old_fee &&
-		       sqlite3_column_int(st, 2) == 0 &&
-		       (sqlite3_column_int64(st, 1) == it->new_fee ||
-			ts + 6 * 3600 > j->now);
-	}
-	store_done(st);
-	return same;
+	return last.found && last.old_fee_ppm == it->old_fee &&
+	       last.applied == 0 &&
+	       (last.new_fee_ppm == it->new_fee ||
+		last.timestamp + 6 * 3600 > j->now);
 }
 
 static bool persist_item(struct fee_job *j, struct fee_item *it, char **err)
@@ -967,13 +705,14 @@ static bool persist_item(struct fee_job *j, struct fee_item *it, char **err)
 						       it->blob_len)) {
 				st->last_set_fee_ppm = it->actual_fee;
 				free(it->blob);
-				it->blob = serialise(st, &it->blob_len);
+				it->blob = fee_state_serialise(st, &it->blob_len);
 			}
 			free(st);
 			it->new_fee = it->actual_fee;
 		}
-		if (!save_blob(r, ci->scid, ci->channel_id, ci->peer_id,
-			       it->blob, it->blob_len, j->now, err))
+		if (!fee_state_save_blob(r, ci->scid, ci->channel_id,
+					 ci->peer_id, it->blob, it->blob_len,
+					 j->now, err))
 			return false;
 	}
 	if (it->action == FEE_CTL_SET) {
@@ -1003,7 +742,6 @@ static void persist_all(struct fee_job *j)
 {
 	struct revenue *r = j->r;
 	char *err = NULL;
-	sqlite3_stmt *st;
 
 	if (!store_begin(r->db, &err))
 		goto fail;
@@ -1015,29 +753,11 @@ static void persist_all(struct fee_job *j)
 		    !clboss_record(r, j->unmanage[i], CLBOSS_FEE_TAGS, j->now,
 				   &err))
 			goto rollback;
-	if (j->have_sample) {
-		st = store_stmt(r->db,
-				"INSERT INTO mempool_samples (timestamp, "
-				"sat_per_vbyte) VALUES (?1, ?2)",
-				&err);
-		if (!st)
-			goto rollback;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)j->now);
-		sqlite3_bind_double(st, 2, j->satvb);
-		if (!store_step_done(r->db, st, "mempool_samples", &err))
-			goto rollback;
-		st = store_stmt(r->db,
-				"DELETE FROM mempool_samples WHERE timestamp < "
-				"?1",
-				&err);
-		if (!st)
-			goto rollback;
-		sqlite3_bind_int64(
-		    st, 1,
-		    (sqlite3_int64)(j->now > 2 * DAY ? j->now - 2 * DAY : 0));
-		if (!store_step_done(r->db, st, "mempool_samples", &err))
-			goto rollback;
-	}
+	if (j->have_sample &&
+	    !mempool_sample_record(r, j->now, j->satvb,
+				   j->now > 2 * DAY ? j->now - 2 * DAY : 0,
+				   &err))
+		goto rollback;
 	/* Anchors are read as of now; an expired one is deleted here, on
 	 * the cycle's write, never by a read. */
 	{
@@ -1323,7 +1043,7 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 	}
 	j->v = v;
 	j->now = clock_wall_sec(plugin_clock(r->plugin));
-	pipeline_fee_params(&r->cfg, &j->p);
+	params_fee_ctl(&r->cfg, &j->p);
 	j->block = fee_block_reason(r);
 	j->live = j->block == NULL;
 	if (!policy_load_all(r, j->now, &j->pols, &j->npols, &err) ||
@@ -1409,7 +1129,7 @@ static void fee_gathered(struct revenue *r, struct node_view *v,
 					   j->block);
 			continue;
 		}
-		it->blob = serialise(st, &it->blob_len);
+		it->blob = fee_state_serialise(st, &it->blob_len);
 		if (d->action == FEE_CTL_SET) {
 			it->send = true;
 			it->outcome = "pending";
@@ -1464,32 +1184,6 @@ void fee_cycle_run(struct revenue *r, struct cycle *c)
 
 /* ---- revenue-fee-debug ---- */
 
-static json_t *state_json(const struct fee_ctl_params *p,
-			  const struct fee_ctl_state *st, uint64_t now)
-{
-	struct fee_ctl_posterior post;
-
-	if (!st->version)
-		return json_null();
-	fee_ctl_posterior(p, st, now, &post);
-	return json_pack(
-	    "{s:I,s:I,s:I,s:s,s:I,s:f,s:f,s:f,s:i,s:f,s:b,s:f,s:I,s:f,"
-	    "s:I,s:b}",
-	    "last_set_fee_ppm", (json_int_t)st->last_set_fee_ppm,
-	    "last_broadcast", (json_int_t)st->last_broadcast_sec, "last_update",
-	    (json_int_t)st->last_update_sec, "last_class",
-	    fee_ctl_class_name((enum fee_ctl_class)st->last_class),
-	    "external_adopted_at", (json_int_t)st->external_adopted_sec,
-	    "posterior_mean_ppm", post.mean_ppm, "posterior_std_ppm",
-	    post.std_ppm, "ema_revenue_sat_per_hour",
-	    st->ema_revenue_sat_per_hour, "observations", (int)st->n_obs,
-	    "aimd_modifier", st->aimd_modifier, "aimd_active",
-	    st->aimd_active != 0, "vegas_intensity", st->vegas_intensity,
-	    "probe_started", (json_int_t)st->probe_started_sec, "htlc_util_ema",
-	    st->htlc_util_ema, "pending_target_ppm",
-	    (json_int_t)st->pending_target_ppm, "from_prior", post.from_prior);
-}
-
 static const char *debug_status(const struct fee_ctl_decision *d)
 {
 	if (d->action != FEE_CTL_NO_CHANGE)
@@ -1528,7 +1222,7 @@ static void debug_gathered(struct revenue *r, struct node_view *v,
 	}
 	j->v = v;
 	j->now = clock_wall_sec(plugin_clock(r->plugin));
-	pipeline_fee_params(&r->cfg, &j->p);
+	params_fee_ctl(&r->cfg, &j->p);
 	j->block = fee_block_reason(r);
 	if (!policy_load_all(r, j->now, &j->pols, &j->npols, &err) ||
 	    !mempool_stats(j, &err)) {

@@ -7,11 +7,12 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/clboss.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
-#include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/store/peers.h"
+#include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/store/policy.h"
 #include "plugins/revenue-ops/base/revenue.h"
@@ -382,8 +383,8 @@ bool flow_compute(struct revenue *r, const struct node_view *v, uint64_t now,
 	size_t k = 0, *first, *next;
 
 	memset(out, 0, sizeof(*out));
-	pipeline_flow_params(&r->cfg, &fp);
-	pipeline_fee_params(&r->cfg, &feep);
+	params_flow(&r->cfg, &fp);
+	params_fee_ctl(&r->cfg, &feep);
 	wdays = (uint64_t)fp.window_days;
 	spec.since_sec[FLOW_W_ALL] = 0;
 	spec.since_sec[FLOW_W_WINDOW] =
@@ -770,7 +771,6 @@ static void flow_gathered(struct revenue *r, struct node_view *v,
 	uint64_t retention =
 	    (uint64_t)cfg_i(&r->cfg, CFG_FORWARD_RETENTION_DAYS);
 	uint64_t cutoff = now > retention * DAY ? now - retention * DAY : 0;
-	sqlite3_stmt *st;
 	char *err = NULL;
 	size_t nok = 0, ngrad = 0;
 
@@ -785,7 +785,7 @@ static void flow_gathered(struct revenue *r, struct node_view *v,
 		flow_end(j, "database closed");
 		return;
 	}
-	pipeline_reputation_params(&r->cfg, &rp);
+	params_reputation(&r->cfg, &rp);
 	/* Per-channel reads under one read transaction (the database's
 	 * locks once per cycle, not per statement). */
 	if (!store_batch_begin(r->db, &err))
@@ -817,22 +817,10 @@ static void flow_gathered(struct revenue *r, struct node_view *v,
 	    (!r->pipe->snapshot_done && !peers_snapshot(r, v, now, &err)) ||
 	    !peers_prune_events(r, cutoff, &events, &err))
 		goto rollback;
-	/* Bounded tables: fee history 90 days, mempool samples 48 h. */
-	st = store_stmt(r->db, "DELETE FROM fee_changes WHERE timestamp < ?1",
-			&err);
-	if (!st)
-		goto rollback;
-	sqlite3_bind_int64(
-	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
-	if (!store_step_done(r->db, st, "fee_changes", &err))
-		goto rollback;
-	st = store_stmt(
-	    r->db, "DELETE FROM policy_changes WHERE timestamp < ?1", &err);
-	if (!st)
-		goto rollback;
-	sqlite3_bind_int64(
-	    st, 1, (sqlite3_int64)(now > 90 * DAY ? now - 90 * DAY : 0));
-	if (!store_step_done(r->db, st, "policy_changes", &err))
+	/* Bounded tables: fee and policy history 90 days (mempool samples
+	 * 48 h: the fee cycle prunes them). */
+	if (!fee_changes_prune(r, now > 90 * DAY ? now - 90 * DAY : 0, &err) ||
+	    !policy_changes_prune(r, now > 90 * DAY ? now - 90 * DAY : 0, &err))
 		goto rollback;
 	if (!store_commit(r->db, &err))
 		goto rollback;

@@ -8,6 +8,7 @@
 #include "plugins/revenue-ops/base/config.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include <string.h>
 
 /* listchannels by destination walks the peer's channels in the gossip
@@ -134,32 +135,6 @@ static void ask_more(struct neighbour_priors *np)
 		finish(np, NULL);
 }
 
-/* Does the channel have a fee state (under this scid or, after a splice,
- * its channel id)? */
-static bool has_state(struct revenue *r, const struct chan_info *ci,
-		      bool *has, char **err)
-{
-	sqlite3_stmt *q = store_stmt(r->db,
-				     "SELECT 1 FROM fee_state WHERE "
-				     "channel_id = ?1 OR (?2 != '' AND "
-				     "full_channel_id = ?2) LIMIT 1",
-				     err);
-	int rc;
-
-	if (!q)
-		return false;
-	sqlite3_bind_text(q, 1, ci->scid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 2, ci->channel_id, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	store_done(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*err = xfmt("fee_state: %s", store_errmsg(r->db));
-		return false;
-	}
-	*has = rc == SQLITE_ROW;
-	return true;
-}
-
 void neighbours_fetch(struct revenue *r, const char *parent_id,
 		      const struct node_view *v, uint64_t now,
 		      void (*done)(struct revenue *r,
@@ -185,7 +160,8 @@ void neighbours_fetch(struct revenue *r, const char *parent_id,
 		if (!ci->active ||
 		    !market_is_stock_fee(ci->fee_base_msat, ci->fee_ppm))
 			continue;
-		if (!has_state(r, ci, &has, &err)) {
+		if (!fee_state_exists(r, ci->scid, ci->channel_id, &has,
+				      &err)) {
 			finish(np, err);
 			free(err);
 			return;

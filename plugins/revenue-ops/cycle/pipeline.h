@@ -108,12 +108,6 @@ void pipeline_run_fee(struct revenue *r, pipeline_done_fn fn, void *arg);
 void pipeline_flow_finished(struct revenue *r);
 void pipeline_fee_finished(struct revenue *r);
 
-/* Engine parameters from the live configuration. */
-void pipeline_fee_params(const struct ro_config *c, struct fee_ctl_params *p);
-void pipeline_flow_params(const struct ro_config *c, struct flow_params *p);
-void pipeline_reputation_params(const struct ro_config *c,
-				struct reputation_params *p);
-
 /* The last cycle's record for @scid, or NULL. */
 const struct fee_last *pipeline_fee_last(const struct revenue *r,
 					 const char *scid);

@@ -11,9 +11,11 @@
 #include "plugins/revenue-ops/cycle/clboss.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/cycle/flow.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/store/peers.h"
+#include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/store/policy.h"
 #include "plugins/revenue-ops/base/revenue.h"
@@ -151,7 +153,7 @@ static void setfee_done(struct rpc *rpc, const struct rpc_reply *reply,
 	/* The operator's fee becomes the controller's: adopted and held as
 	 * the engine does for any outside change, so the next cycle does not
 	 * undo it. */
-	pipeline_fee_params(&r->cfg, &p);
+	params_fee_ctl(&r->cfg, &p);
 	st = xmalloc(sizeof(*st));
 	if (!fee_state_load(r, s->ci->scid, s->ci->channel_id, st, &found,
 			    &err)) {
@@ -615,7 +617,7 @@ static void analyze_gathered(struct revenue *r, struct node_view *v,
 		struct reputation_uptime up;
 		json_t *an = flow_chan_json(&run.ch[0], now);
 		bool found = false;
-		pipeline_reputation_params(&r->cfg, &rp);
+		params_reputation(&r->cfg, &rp);
 		if (peers_reputation_get(r, run.ch[0].ci->peer_id, &rs, &found,
 					 &err) &&
 		    peers_uptime(r, run.ch[0].ci->peer_id,

@@ -11,6 +11,8 @@
 #include "plugins/revenue-ops/cycle/accounting.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/fee_state.h"
+#include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/rpc/reports.h"
 #include "plugins/revenue-ops/base/revenue.h"
@@ -80,7 +82,7 @@ static json_t *fees_json(struct revenue *r, const struct acct_live *v,
 	struct fee_ctl_params params;
 	size_t managed = 0, converged = 0, held = 0;
 
-	pipeline_fee_params(&r->cfg, &params);
+	params_fee_ctl(&r->cfg, &params);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct chan_info *ci = &v->chans[i].ci;
 		const struct fee_last *last;

@@ -16,6 +16,10 @@ void json_revenue_fee_authority_status(struct command *cmd,
 /* Make lightningd calls give up after rpc_timeout_seconds. */
 void revenue_apply_rpc_timeout(struct revenue *r);
 
+/* revenue-fee-anchor action [channel_id] [target_fee_ppm] [confidence]
+ * [base_weight] [ttl_hours] [reason] (anchor.c). */
+void json_revenue_fee_anchor(struct command *cmd, const json_t *params);
+
 /* Notifications (notify.c). forward_event: reconcile the forward store
  * soon; connect, disconnect: a peer event for uptime. */
 void notify_forward_event(struct plugin *p, const json_t *payload);

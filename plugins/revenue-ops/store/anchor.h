@@ -16,7 +16,7 @@
  *
  * The pure part (action names, parameter checks, the JSON, the engine's
  * view) is separate from storage so both can be unit tested; storage takes
- * the store so it can be tested on :memory:. */
+ * the store so it can be tested on :memory:. The RPC is rpc/anchor.c. */
 #ifndef HIVE_REVENUE_OPS_ANCHOR_H
 #define HIVE_REVENUE_OPS_ANCHOR_H
 #include "engine/fee_ctl.h"
@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct command;
 struct store;
 
 #define FEE_ANCHOR_MAX_FEE_PPM 100000
@@ -116,11 +115,5 @@ bool fee_anchor_delete_all(struct store *db, uint64_t now, uint64_t *active,
 /* Delete the anchors expired at @now, in the caller's transaction. */
 bool fee_anchor_purge(struct store *db, uint64_t now, uint64_t *purged,
 		      char **err) __attribute__((warn_unused_result));
-
-/* ---- RPC (main.c's method table) ---- */
-
-/* revenue-fee-anchor action [channel_id] [target_fee_ppm] [confidence]
- * [base_weight] [ttl_hours] [reason]. */
-void json_revenue_fee_anchor(struct command *cmd, const json_t *params);
 
 #endif

@@ -485,6 +485,17 @@ static bool log_change(struct revenue *r, const char *peer_id,
 	return store_step_done(r->db, st, "policy_changes", err);
 }
 
+bool policy_changes_prune(struct revenue *r, uint64_t before_sec, char **err)
+{
+	sqlite3_stmt *st = store_stmt(
+	    r->db, "DELETE FROM policy_changes WHERE timestamp < ?1", err);
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)before_sec);
+	return store_step_done(r->db, st, "policy_changes", err);
+}
+
 bool policy_put(struct revenue *r, struct policy *p, const char *action,
 		uint64_t now, char **err)
 {

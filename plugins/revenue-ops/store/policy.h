@@ -127,6 +127,10 @@ bool policy_put(struct revenue *r, struct policy *p, const char *action,
 /* Delete @peer_id's policy (logged), in the caller's transaction. */
 bool policy_delete(struct revenue *r, const char *peer_id, uint64_t now,
 		   char **err) __attribute__((warn_unused_result));
+/* Delete the change log (policy_changes) older than @before_sec, in the
+ * caller's transaction. */
+bool policy_changes_prune(struct revenue *r, uint64_t before_sec, char **err)
+    __attribute__((warn_unused_result));
 /* Delete every policy expired at @now, in the caller's transaction. */
 bool policy_expire(struct revenue *r, uint64_t now, uint64_t *deleted,
 		   char **err) __attribute__((warn_unused_result));

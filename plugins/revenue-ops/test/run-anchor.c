@@ -8,6 +8,7 @@
 #include "plugins/revenue-ops/store/acct_db.h"
 #include "plugins/revenue-ops/store/anchor.h"
 #include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"

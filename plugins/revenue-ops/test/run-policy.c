@@ -7,8 +7,10 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/store/peers.h"
 #include "plugins/revenue-ops/base/node.h"
+#include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/store/policy.h"
 #include "plugins/revenue-ops/base/revenue.h"
@@ -235,14 +237,14 @@ static void test_keys_and_params(void)
 	CHECK_EQ_INT(scid_key("garbage"), 0, "invalid scid: 0");
 
 	config_init_defaults(&c);
-	pipeline_fee_params(&c, &p);
+	params_fee_ctl(&c, &p);
 	CHECK_EQ_INT(p.min_fee_ppm, 10, "min fee from config");
 	CHECK_EQ_INT(p.max_fee_ppm, 10000, "max fee from config");
 	CHECK_EQ_INT(p.base_fee_msat, -1, "base fee kept by default");
 	CHECK(p.damp_ratio == 0.25, "active profile damping");
 	config_set(&c, CFG_FEE_PROFILE,
 		   (union cfg_value){.s = xstrdup("conservative")}, true);
-	pipeline_fee_params(&c, &p);
+	params_fee_ctl(&c, &p);
 	CHECK(p.damp_ratio < 0.25, "conservative profile moves less");
 	config_free(&c);
 }
