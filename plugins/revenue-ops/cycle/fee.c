@@ -256,34 +256,6 @@ enum fee_win {
 	FEE_W_SINCE_UPDATE = FEE_NWIN, /* the per-channel window */
 };
 
-/* The flow cycle's view of a channel: class and window sums. */
-static bool channel_flow(struct revenue *r, const char *scid,
-			 enum flow_class *cls, uint64_t *in_sat,
-			 uint64_t *out_sat, bool *found, char **err)
-{
-	sqlite3_stmt *st = store_stmt(
-	    r->db,
-	    "SELECT state, sats_in, sats_out FROM channel_states WHERE "
-	    "channel_id = ?1",
-	    err);
-	*found = false;
-	*cls = FLOW_UNKNOWN;
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		for (int c = 0; c < FLOW_CLASS_NUM; c++)
-			if (name && !strcmp(name, flow_class_name(c)))
-				*cls = (enum flow_class)c;
-		*in_sat = (uint64_t)sqlite3_column_int64(st, 1);
-		*out_sat = (uint64_t)sqlite3_column_int64(st, 2);
-		*found = true;
-	}
-	store_done(st);
-	return true;
-}
-
 /* Fill @o for one channel. Database errors are returned. */
 static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 		      const struct fee_ctl_state *st, struct fee_ctl_obs *o,
@@ -323,8 +295,8 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 	if (*pol)
 		policy_to_fee_ctl(*pol, &o->policy);
 
-	if (!channel_flow(r, ci->scid, &o->flow_class, &o->window_in_sat,
-			  &o->window_out_sat, &found, err))
+	if (!flow_state_class(r, ci->scid, &o->flow_class, &o->window_in_sat,
+			      &o->window_out_sat, &found, err))
 		return false;
 	/* The time context: how busy this UTC hour usually is for the
 	 * channel, once its profile has graduated (-1 before). */
@@ -396,23 +368,12 @@ static bool build_obs(struct fee_job *j, const struct chan_info *ci,
 	o->regime_change = false;
 	{
 		struct kalman_params kp;
-		sqlite3_stmt *q = store_stmt(
-		    r->db,
-		    "SELECT last_innovation, innovation_variance FROM "
-		    "kalman_state WHERE channel_id = ?1",
-		    err);
-		if (!q)
+		struct kalman_state ks;
+		if (!flow_state_innovation(r, ci->scid, &ks, &found, err))
 			return false;
 		kalman_params_default(&kp);
-		sqlite3_bind_text(q, 1, ci->scid, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			struct kalman_state ks = {
-			    .last_innovation = sqlite3_column_double(q, 0),
-			    .innovation_variance = sqlite3_column_double(q, 1),
-			};
+		if (found)
 			o->regime_change = kalman_regime_change(&kp, &ks);
-		}
-		store_done(q);
 	}
 	return true;
 }
@@ -705,7 +666,8 @@ static bool persist_item(struct fee_job *j, struct fee_item *it, char **err)
 						       it->blob_len)) {
 				st->last_set_fee_ppm = it->actual_fee;
 				free(it->blob);
-				it->blob = fee_state_serialise(st, &it->blob_len);
+				it->blob =
+				    fee_state_serialise(st, &it->blob_len);
 			}
 			free(st);
 			it->new_fee = it->actual_fee;

@@ -695,72 +695,6 @@ void json_revenue_analyze(struct command *cmd, const json_t *params)
 
 /* ---- revenue-status: the pipeline's fields ---- */
 
-static json_t *channel_states_json(struct revenue *r)
-{
-	char *err = NULL;
-	json_t *arr = json_array();
-	sqlite3_stmt *st = store_stmt(
-	    r->db,
-	    "SELECT channel_id, peer_id, state, flow_ratio, sats_in, "
-	    "sats_out, capacity, updated_at, confidence, velocity, "
-	    "flow_multiplier, ema_decay, forward_count, kalman_flow_ratio, "
-	    "kalman_velocity, kalman_uncertainty, balance_position, role, "
-	    "is_congested, temporal_profile_json FROM channel_states ORDER BY "
-	    "channel_id",
-	    &err);
-	uint64_t now = now_sec(r);
-
-	if (!st) {
-		free(err);
-		return arr;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *tj = (const char *)sqlite3_column_text(st, 19);
-		struct temporal_profile tp;
-		json_t *row = json_pack(
-			"{s:s,s:s,s:s,s:f,s:I,s:I,s:I,s:I,s:f,s:f,"
-			"s:f,s:f,s:I,s:f,s:f,s:f,s:f,s:s,s:b}",
-			"channel_id", sqlite3_column_text(st, 0), "peer_id",
-			sqlite3_column_text(st, 1), "state",
-			sqlite3_column_text(st, 2), "flow_ratio",
-			sqlite3_column_double(st, 3), "sats_in",
-			(json_int_t)sqlite3_column_int64(st, 4), "sats_out",
-			(json_int_t)sqlite3_column_int64(st, 5), "capacity",
-			(json_int_t)sqlite3_column_int64(st, 6), "updated_at",
-			(json_int_t)sqlite3_column_int64(st, 7), "confidence",
-			sqlite3_column_double(st, 8), "velocity",
-			sqlite3_column_double(st, 9), "flow_multiplier",
-			sqlite3_column_double(st, 10), "ema_decay",
-			sqlite3_column_double(st, 11), "forward_count",
-			(json_int_t)sqlite3_column_int64(st, 12),
-			"kalman_flow_ratio", sqlite3_column_double(st, 13),
-			"kalman_velocity", sqlite3_column_double(st, 14),
-			"kalman_uncertainty", sqlite3_column_double(st, 15),
-			"balance_position", sqlite3_column_double(st, 16),
-			"role",
-			sqlite3_column_text(st, 17)
-			    ? (const char *)sqlite3_column_text(st, 17)
-			    : "",
-			"is_congested", sqlite3_column_int(st, 18));
-		json_t *temporal = NULL;
-
-		if (!row)
-			continue;
-		/* The stored profile as the fee cycle reads it, with the
-		 * time intensity it would use now. */
-		if (flow_temporal_parse(tj, &tp) &&
-		    (temporal = json_loads(tj, 0, NULL)) != NULL)
-			json_object_set_new(
-			    temporal, "intensity_now",
-			    json_real(temporal_intensity_at(&tp, now)));
-		json_object_set_new(row, "temporal",
-				    temporal ? temporal : json_null());
-		json_array_append_new(arr, row);
-	}
-	store_done(st);
-	return arr;
-}
-
 void pipeline_status_fields(struct revenue *r, json_t *res)
 {
 	const struct fee_cycle_summary *s;
@@ -768,7 +702,8 @@ void pipeline_status_fields(struct revenue *r, json_t *res)
 	if (!r->pipe || !r->db)
 		return;
 	s = &r->pipe->summary;
-	json_object_set_new(res, "channel_states", channel_states_json(r));
+	json_object_set_new(res, "channel_states",
+			    flow_channel_states_json(r, now_sec(r)));
 	json_object_set_new(res, "recent_fee_changes",
 			    fee_changes_recent(r, NULL, 10));
 	/* The rebalancer records here once it exists. */

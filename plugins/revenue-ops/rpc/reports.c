@@ -18,6 +18,8 @@
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/cycle/publish.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/flow_state.h"
+#include "plugins/revenue-ops/store/policy.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -878,92 +880,6 @@ void json_revenue_history(struct command *cmd, const json_t *params)
 
 /* ---- revenue-report ---- */
 
-/* Read-only looks at the policy and flow tables of migration 3 (the fee
- * pipeline owns them). Prepared directly: a table that does not exist
- * yields "no data", never an error. */
-static sqlite3_stmt *try_prepare(struct revenue *r, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(store_db(r->db), sql, -1, &st, NULL) !=
-	    SQLITE_OK)
-		return NULL;
-	return st;
-}
-
-static json_t *col_json_text(sqlite3_stmt *st, int col)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-	return s ? json_string((const char *)s) : json_null();
-}
-
-static json_t *col_json_num(sqlite3_stmt *st, int col)
-{
-	switch (sqlite3_column_type(st, col)) {
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(st, col));
-	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(st, col));
-	default:
-		return json_null();
-	}
-}
-
-static json_t *peer_policy_json(struct revenue *r, const char *peer)
-{
-	sqlite3_stmt *st = try_prepare(
-	    r, "SELECT strategy, rebalance_mode, fee_ppm_target, "
-	       "fee_multiplier_min, fee_multiplier_max, tags, updated_at, "
-	       "expires_at FROM peer_policies WHERE peer_id = ?1");
-	json_t *o;
-
-	if (!st)
-		return json_null();
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return json_pack("{s:s,s:s,s:s,s:b}", "peer_id", peer,
-				 "strategy", "dynamic", "rebalance_mode",
-				 "enabled", "is_default", true);
-	}
-	o = json_object();
-	set(o, "peer_id", json_string(peer));
-	set(o, "strategy", col_json_text(st, 0));
-	set(o, "rebalance_mode", col_json_text(st, 1));
-	set(o, "fee_ppm_target", col_json_num(st, 2));
-	set(o, "fee_multiplier_min", col_json_num(st, 3));
-	set(o, "fee_multiplier_max", col_json_num(st, 4));
-	{
-		const unsigned char *t = sqlite3_column_text(st, 5);
-		json_t *tags = t ? json_loads((const char *)t, 0, NULL) : NULL;
-		set(o, "tags", tags ? tags : json_array());
-	}
-	set(o, "updated_at", col_json_num(st, 6));
-	set(o, "expires_at", col_json_num(st, 7));
-	set(o, "is_default", json_false());
-	sqlite3_finalize(st);
-	return o;
-}
-
-static json_t *flow_state_json(struct revenue *r, const char *scid)
-{
-	sqlite3_stmt *st = try_prepare(
-	    r, "SELECT state, flow_ratio, updated_at FROM channel_states "
-	       "WHERE channel_id = ?1");
-	json_t *o = json_null();
-
-	if (!st)
-		return o;
-	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		o = json_pack("{s:s,s:o,s:o,s:o}", "channel_id", scid, "state",
-			      col_json_text(st, 0), "flow_ratio",
-			      col_json_num(st, 1), "updated_at",
-			      col_json_num(st, 2));
-	sqlite3_finalize(st);
-	return o;
-}
-
 struct report_req {
 	struct command *cmd;
 	char type[16];
@@ -1119,7 +1035,7 @@ static void report_peer(struct report_req *q, struct revenue *r,
 	list = json_array();
 	states = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *fs = flow_state_json(r, arr[i].c->ci.scid);
+		json_t *fs = flow_state_brief_json(r, arr[i].c->ci.scid);
 		json_array_append_new(
 		    list,
 		    json_pack("{s:s,s:s,s:o}", "channel_id", arr[i].c->ci.scid,
@@ -1135,7 +1051,7 @@ static void report_peer(struct report_req *q, struct revenue *r,
 	res = json_object();
 	set(res, "type", json_string("peer"));
 	set(res, "peer_id", json_string(q->peer));
-	set(res, "policy", peer_policy_json(r, q->peer));
+	set(res, "policy", policy_row_json(r, q->peer));
 	set(res, "profitability",
 	    n ? json_incref(
 		    json_object_get(json_array_get(list, 0), "profitability"))
@@ -1154,64 +1070,67 @@ static void report_peer(struct report_req *q, struct revenue *r,
 	command_ok(q->cmd, res);
 }
 
+struct policy_tally {
+	bool hive;
+	json_t *by_strategy, *by_mode, *by_tag, *peers;
+	size_t total;
+};
+
+static void policy_count(const char *peer, const char *s, const char *m,
+			 const char *t, void *arg)
+{
+	struct policy_tally *q = arg;
+	json_t *tags = t ? json_loads(t, 0, NULL) : NULL;
+	size_t i;
+	json_t *tag;
+
+	q->total++;
+	if (s) {
+		json_t *c = json_object_get(q->by_strategy, s);
+		set(q->by_strategy, s,
+		    json_integer(c ? json_integer_value(c) + 1 : 1));
+		if (q->hive && !strcmp(s, "hive") && peer)
+			json_array_append_new(q->peers, json_string(peer));
+	}
+	if (m) {
+		json_t *c = json_object_get(q->by_mode, m);
+		set(q->by_mode, m,
+		    json_integer(c ? json_integer_value(c) + 1 : 1));
+	}
+	json_array_foreach(tags, i, tag)
+	{
+		const char *name = json_string_value(tag);
+		json_t *c;
+		if (!name)
+			continue;
+		c = json_object_get(q->by_tag, name);
+		set(q->by_tag, name,
+		    json_integer(c ? json_integer_value(c) + 1 : 1));
+	}
+	json_decref(tags);
+}
+
 /* The policies and hive report types summarise migration 3's policy
  * table, read-only. */
 static void report_policies(struct report_req *q, struct revenue *r,
 			    const struct acct_live *v, bool hive)
 {
-	sqlite3_stmt *st = try_prepare(
-	    r, "SELECT peer_id, strategy, rebalance_mode, tags FROM "
-	       "peer_policies WHERE expires_at IS NULL OR expires_at > ?1 "
-	       "ORDER BY peer_id");
-	json_t *by_strategy = json_object(), *by_mode = json_object();
-	json_t *by_tag = json_object(), *peers = json_array();
-	size_t total = 0;
+	struct policy_tally t = {
+	    .hive = hive,
+	    .by_strategy = json_object(),
+	    .by_mode = json_object(),
+	    .by_tag = json_object(),
+	    .peers = json_array(),
+	};
+	json_t *by_strategy, *by_mode, *by_tag, *peers;
+	size_t total;
 
-	if (st) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)v->now);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *peer =
-			    (const char *)sqlite3_column_text(st, 0);
-			const char *s =
-			    (const char *)sqlite3_column_text(st, 1);
-			const char *m =
-			    (const char *)sqlite3_column_text(st, 2);
-			const char *t =
-			    (const char *)sqlite3_column_text(st, 3);
-			json_t *tags = t ? json_loads(t, 0, NULL) : NULL;
-			size_t i;
-			json_t *tag;
-			total++;
-			if (s) {
-				json_t *c = json_object_get(by_strategy, s);
-				set(by_strategy, s,
-				    json_integer(c ? json_integer_value(c) + 1
-						   : 1));
-				if (hive && !strcmp(s, "hive") && peer)
-					json_array_append_new(
-					    peers, json_string(peer));
-			}
-			if (m) {
-				json_t *c = json_object_get(by_mode, m);
-				set(by_mode, m,
-				    json_integer(c ? json_integer_value(c) + 1
-						   : 1));
-			}
-			json_array_foreach(tags, i, tag)
-			{
-				const char *name = json_string_value(tag);
-				json_t *c;
-				if (!name)
-					continue;
-				c = json_object_get(by_tag, name);
-				set(by_tag, name,
-				    json_integer(c ? json_integer_value(c) + 1
-						   : 1));
-			}
-			json_decref(tags);
-		}
-		sqlite3_finalize(st);
-	}
+	policy_each_live(r, v->now, policy_count, &t);
+	by_strategy = t.by_strategy;
+	by_mode = t.by_mode;
+	by_tag = t.by_tag;
+	peers = t.peers;
+	total = t.total;
 	if (hive) {
 		json_decref(by_strategy);
 		json_decref(by_mode);

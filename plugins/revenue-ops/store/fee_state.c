@@ -370,8 +370,8 @@ bool mempool_sample_record(struct revenue *r, uint64_t now, double satvb,
 	sqlite3_bind_double(st, 2, satvb);
 	if (!store_step_done(r->db, st, "mempool_samples", err))
 		return false;
-	st = store_stmt(r->db,
-			"DELETE FROM mempool_samples WHERE timestamp < ?1", err);
+	st = store_stmt(
+	    r->db, "DELETE FROM mempool_samples WHERE timestamp < ?1", err);
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)keep_since);

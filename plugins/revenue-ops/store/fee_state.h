@@ -32,10 +32,11 @@ bool fee_state_save(struct revenue *r, const char *scid, const char *channel_id,
     __attribute__((warn_unused_result));
 
 /* A splice (or anything else) moved a channel from @old_scid to
- * @new_scid: move its fee, flow and Kalman state and its fee anchor
- * (the per-channel rows of migrations 3 and 5). Uses the caller's transaction if one is open, else its own.
- * Returns false with *err (caller frees) on a database error, nothing
- * moved; moving a channel without state is a no-op success. */
+ * @new_scid: move its fee, flow and Kalman state and its fee anchor (the
+ * per-channel rows of migrations 3 and 5). Uses the caller's transaction
+ * if one is open, else its own. Returns false with *err (caller frees) on
+ * a database error, nothing moved; moving a channel without state is a
+ * no-op success. */
 bool fee_state_rekey(struct revenue *r, const char *old_scid,
 		     const char *new_scid, char **err)
 	__attribute__((warn_unused_result));

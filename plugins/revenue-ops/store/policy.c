@@ -4,6 +4,7 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/sql.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -585,4 +586,64 @@ bool policy_expire(struct revenue *r, uint64_t now, uint64_t *deleted,
 		return false;
 	*deleted = (uint64_t)sqlite3_changes(store_db(r->db));
 	return true;
+}
+
+/* ---- read-only views for the reports ---- */
+
+json_t *policy_row_json(struct revenue *r, const char *peer)
+{
+	sqlite3_stmt *st = sql_try_prepare(
+	    r->db, "SELECT strategy, rebalance_mode, fee_ppm_target, "
+		   "fee_multiplier_min, fee_multiplier_max, tags, updated_at, "
+		   "expires_at FROM peer_policies WHERE peer_id = ?1");
+	json_t *o;
+
+	if (!st)
+		return json_null();
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return json_pack("{s:s,s:s,s:s,s:b}", "peer_id", peer,
+				 "strategy", "dynamic", "rebalance_mode",
+				 "enabled", "is_default", true);
+	}
+	o = json_object();
+	json_object_set_new(o, "peer_id", json_string(peer));
+	json_object_set_new(o, "strategy", sql_col_json_text(st, 0));
+	json_object_set_new(o, "rebalance_mode", sql_col_json_text(st, 1));
+	json_object_set_new(o, "fee_ppm_target", sql_col_json_num(st, 2));
+	json_object_set_new(o, "fee_multiplier_min", sql_col_json_num(st, 3));
+	json_object_set_new(o, "fee_multiplier_max", sql_col_json_num(st, 4));
+	{
+		const unsigned char *t = sqlite3_column_text(st, 5);
+		json_t *tags = t ? json_loads((const char *)t, 0, NULL) : NULL;
+		json_object_set_new(o, "tags", tags ? tags : json_array());
+	}
+	json_object_set_new(o, "updated_at", sql_col_json_num(st, 6));
+	json_object_set_new(o, "expires_at", sql_col_json_num(st, 7));
+	json_object_set_new(o, "is_default", json_false());
+	sqlite3_finalize(st);
+	return o;
+}
+
+void policy_each_live(struct revenue *r, uint64_t now,
+		      void (*cb)(const char *peer_id, const char *strategy,
+				 const char *rebalance_mode,
+				 const char *tags_json, void *arg),
+		      void *arg)
+{
+	sqlite3_stmt *st = sql_try_prepare(
+	    r->db, "SELECT peer_id, strategy, rebalance_mode, tags FROM "
+		   "peer_policies WHERE expires_at IS NULL OR expires_at > ?1 "
+		   "ORDER BY peer_id");
+
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2),
+		   (const char *)sqlite3_column_text(st, 3), arg);
+	sqlite3_finalize(st);
 }

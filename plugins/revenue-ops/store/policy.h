@@ -135,4 +135,21 @@ bool policy_changes_prune(struct revenue *r, uint64_t before_sec, char **err)
 bool policy_expire(struct revenue *r, uint64_t now, uint64_t *deleted,
 		   char **err) __attribute__((warn_unused_result));
 
+/* ---- read-only views (revenue-report) ----
+ * Prepared directly: before the table exists they give "no data", never
+ * an error. */
+
+/* @peer_id's stored policy as revenue-report shows it (expired or not),
+ * the default when it has none; null when the table does not exist. New
+ * reference. */
+json_t *policy_row_json(struct revenue *r, const char *peer_id);
+
+/* @cb for each policy unexpired at @now, by peer: its strategy, mode and
+ * tags (a JSON array as text); any of them may be NULL. */
+void policy_each_live(struct revenue *r, uint64_t now,
+		      void (*cb)(const char *peer_id, const char *strategy,
+				 const char *rebalance_mode,
+				 const char *tags_json, void *arg),
+		      void *arg);
+
 #endif
