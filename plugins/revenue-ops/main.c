@@ -9,7 +9,6 @@
 #include "plugins/revenue-ops/cycle/accounting.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
-#include "plugins/revenue-ops/rpc/reports.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
 #include "plugins/revenue-ops/store/config_overrides.h"

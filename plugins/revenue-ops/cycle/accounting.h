@@ -31,13 +31,13 @@
  * up (forwards_prune), snapshots older than 365 days deleted. */
 #ifndef HIVE_REVENUE_OPS_ACCOUNTING_H
 #define HIVE_REVENUE_OPS_ACCOUNTING_H
-#include "engine/pnl.h"
+#include "plugins/revenue-ops/cycle/acct_parse.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-struct chan_info;
-struct fwd_stats;
+struct acct_live;
+struct cycle;
 struct plugin;
 struct revenue;
 
@@ -55,44 +55,24 @@ void accounting_snapshot_now(struct revenue *r);
 /* The channel_state_changed subscription. */
 void accounting_on_channel_state(struct plugin *p, const json_t *payload);
 
-/* Fill engine/pnl.h's observation of the open channel @ci at @now from
- * the database alone (no RPC): open, splice and rebalance costs (msat;
- * the open cost is the recorded one, else the configured estimate when
- * we opened it), fees earned as exit and sourced as entry, volumes and
- * counts over the channel's lifetime, 30 and 7 days (raw forwards plus
- * daily rollups, over every scid the channel has had), when it opened,
- * when it last routed, who opened it, its capacity. What only the fee
- * controller knows is left "unknown": probe_attempts 0, no probe
- * success, fee_posterior_var -1, no rebalance success samples,
- * prev_bleeder none. @fs: forward statistics of every channel taken at
- * @now_sec, or NULL (see acct_obs_build). Returns false with *err (caller
- * frees) on a database error. */
-bool accounting_channel_obs(struct revenue *r, const struct chan_info *ci,
-			    uint64_t now_sec, const struct fwd_stats *fs,
-			    struct pnl_channel_obs *out, char **err)
-    __attribute__((warn_unused_result));
+/* ---- the lifecycle queue ---- */
 
-/* Record a successful rebalance or circular payment: @fee_msat is a cost
- * of @dest_scid (the channel that received the liquidity) at @now_sec.
- * @src_scid may be NULL. Runs in the caller's transaction if one is
- * open, else in its own. False with *err (caller frees) on a malformed
- * scid or a database error (nothing written). */
-bool accounting_record_rebalance(struct revenue *r, const char *dest_scid,
-				 const char *src_scid, uint64_t amount_msat,
-				 uint64_t fee_msat, uint64_t now_sec,
-				 char **err)
-    __attribute__((warn_unused_result));
+/* Called when a queued job finished: @err NULL on success (the job's
+ * writes committed), else why nothing was written. */
+typedef void (*acct_job_done_fn)(struct revenue *r, const char *channel_id,
+				 const char *err, void *arg);
 
-/* Rebalances into @ci over the last 30 days: amount moved (msat) and how
- * many (the fee controller's rebalance-cost floor needs both). */
-bool accounting_rebalances_30d(struct revenue *r, const struct chan_info *ci,
-			       uint64_t now_sec, int64_t *amount_msat,
-			       uint32_t *count, char **err)
-    __attribute__((warn_unused_result));
+/* Archive the closed channel @ch (from listclosedchannels or a closing
+ * listpeerchannels entry) as a close seen now. */
+void acct_queue_archive(struct revenue *r, const struct acct_chan *ch,
+			acct_job_done_fn done, void *arg);
 
-/* Total rebalance fees recorded since @since_sec (budgets). */
-bool accounting_rebalance_spent(struct revenue *r, uint64_t since_sec,
-				uint64_t *fee_msat, char **err)
-    __attribute__((warn_unused_result));
+/* Write the day's financial snapshot from @v (and apply retention:
+ * snapshots beyond 365 days, raw forwards beyond the retention window).
+ * NULL, or the error (caller frees). */
+char *acct_snapshot_write(struct revenue *r, const struct acct_live *v);
+
+/* The daily cycle (revenue-health shows it), NULL when stopped. */
+struct cycle *accounting_cycle(const struct revenue *r);
 
 #endif

@@ -30,12 +30,6 @@ void clboss_unmanage_peers(struct revenue *r, const char *parent_id,
 			   char *const *peers, size_t n, clboss_unmanage_cb cb,
 			   void *arg);
 
-/* Remember that @peer_id is unmanaged for each tag of the CSV @tags, in
- * the caller's transaction. */
-bool clboss_record(struct revenue *r, const char *peer_id, const char *tags,
-		   uint64_t now, char **err)
-    __attribute__((warn_unused_result));
-
 struct node_view;
 
 /* Hand back to CLBOSS the peers we recorded as unmanaged but no longer

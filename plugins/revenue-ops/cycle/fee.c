@@ -10,9 +10,9 @@
 #include "common/store.h"
 #include "common/u64map.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/cycle/accounting.h"
 #include "plugins/revenue-ops/store/anchor.h"
 #include "plugins/revenue-ops/cycle/clboss.h"
+#include "plugins/revenue-ops/store/clboss.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/cycle/flow.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
@@ -25,6 +25,8 @@
 #include "plugins/revenue-ops/cycle/publish.h"
 #include "plugins/revenue-ops/store/policy.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/acct_pnl.h"
+#include "plugins/revenue-ops/store/acct_db.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -118,21 +118,4 @@ void pipeline_set_fee_last(struct revenue *r, const struct fee_last *l);
  * recent_fee_changes (last 10), recent_rebalances, fee_decision, cycles. */
 void pipeline_status_fields(struct revenue *r, json_t *res);
 
-/* ---- RPC methods (main.c's method table) ---- */
-void json_revenue_policy(struct command *cmd, const json_t *params);
-void json_revenue_ignore(struct command *cmd, const json_t *params);
-void json_revenue_unignore(struct command *cmd, const json_t *params);
-void json_revenue_list_ignored(struct command *cmd, const json_t *params);
-void json_revenue_ban(struct command *cmd, const json_t *params);
-void json_revenue_unban(struct command *cmd, const json_t *params);
-void json_revenue_list_banned(struct command *cmd, const json_t *params);
-void json_revenue_analyze(struct command *cmd, const json_t *params);
-void json_revenue_wake_all(struct command *cmd, const json_t *params);
-void json_revenue_cycle(struct command *cmd, const json_t *params);
-void json_revenue_fee_cycle(struct command *cmd, const json_t *params);
-void json_revenue_set_fee(struct command *cmd, const json_t *params);
-void json_revenue_fee_debug(struct command *cmd, const json_t *params);
-void json_revenue_clboss_status(struct command *cmd, const json_t *params);
-void json_revenue_remanage(struct command *cmd, const json_t *params);
-
 #endif

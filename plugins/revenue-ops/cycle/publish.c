@@ -8,6 +8,9 @@
 #include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/acct_live.h"
+#include "plugins/revenue-ops/cycle/acct_pnl.h"
+#include "plugins/revenue-ops/cycle/acct_report.h"
 #include <string.h>
 
 char *publish_text(json_t *payload, uint64_t now, const char **why)
@@ -119,6 +122,78 @@ void publish_push(struct revenue *r, struct publish_run *pr, const char *name,
 	free(text);
 }
 
+/* ---- the dashboard and the profitability summary ---- */
+
+static void set(json_t *o, const char *key, json_t *v)
+{
+	json_object_set_new(o, key, v);
+}
+
+static void publish_live(struct revenue *r, struct acct_live *v,
+			 const char *err, void *arg)
+{
+	struct publish_run *pr = arg;
+	struct acct_chan_pnl *arr = NULL;
+	struct pnl_params params;
+	size_t n = 0;
+	char *e = NULL;
+	json_t *dash, *chans;
+
+	if (!v) {
+		plugin_log(r->plugin, PLOG_DEBUG,
+			   "datastore: reports not published: %s", err);
+		publish_release(pr);
+		return;
+	}
+	if (!r->db || !acct_chan_pnls(r, v, NULL, &arr, &n, &e)) {
+		plugin_log(r->plugin, PLOG_WARN,
+			   "datastore: reports not published: %s",
+			   e ? e : "database closed");
+		free(e);
+		acct_live_free(v);
+		publish_release(pr);
+		return;
+	}
+	dash = report_dashboard_json(r, v, arr, n, 30, &e);
+	if (dash) {
+		publish_push(r, pr, "dashboard", dash);
+	} else {
+		plugin_log(r->plugin, PLOG_WARN,
+			   "datastore: dashboard not published: %s", e);
+		free(e);
+	}
+	acct_pnl_params(&params);
+	chans = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = report_class_entry_json(&arr[i]);
+		bool to_floor;
+		set(c, "profitability_class",
+		    json_string(pnl_class_name(arr[i].res.cls)));
+		set(c, "fee_multiplier",
+		    num2(pnl_fee_adjustment(&params, arr[i].res.cls,
+					    arr[i].res.roi, &to_floor)));
+		set(c, "total_costs_sats",
+		    sat_ceil(arr[i].res.total_cost_msat));
+		json_array_append_new(chans, c);
+	}
+	publish_push(r, pr, "profitability-summary",
+		     json_pack("{s:I,s:o}", "timestamp", (json_int_t)v->now,
+			       "channels", chans));
+	acct_chan_pnls_free(arr, n);
+	acct_live_free(v);
+	publish_release(pr);
+}
+
+static void publish_reports(struct revenue *r, struct publish_run *pr)
+{
+	if (!r->db || !r->acct)
+		return;
+	publish_hold(pr);
+	acct_live_fetch(r, NULL, ACCT_LIVE_FUNDS, publish_live, pr);
+}
+
+/* ---- after a fee cycle ---- */
+
 void publish_after_fee_cycle(struct revenue *r, uint64_t now,
 			     void (*done)(struct revenue *r, void *arg),
 			     void *arg)
@@ -146,7 +221,7 @@ void publish_after_fee_cycle(struct revenue *r, uint64_t now,
 	if (!r->pipe->reports_published_at ||
 	    now >= r->pipe->reports_published_at + PUBLISH_REPORTS_SEC) {
 		r->pipe->reports_published_at = now;
-		reports_publish(r, pr);
+		publish_reports(r, pr);
 	}
 	publish_release(pr);
 }

@@ -50,9 +50,4 @@ void publish_after_fee_cycle(struct revenue *r, uint64_t now,
 void publish_hold(struct publish_run *pr);
 void publish_release(struct publish_run *pr);
 
-/* reports.c: compute and push the dashboard and the profitability
- * summary as part of @pr (asks lightningd for its channels and funds
- * first). */
-void reports_publish(struct revenue *r, struct publish_run *pr);
-
 #endif

@@ -9,6 +9,7 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/clboss.h"
+#include "plugins/revenue-ops/store/clboss.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/store/fee_state.h"

@@ -5,11 +5,11 @@
 #include "common/errcode.h"
 #include "common/json_util.h"
 #include "common/plugin.h"
-#include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/store/acct_db.h"
-#include "plugins/revenue-ops/rpc/reports.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/forwards.h"
+#include "plugins/revenue-ops/rpc/rpc.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,99 +20,7 @@
 #define DEFAULT_LIMIT 1000
 #define DEFAULT_SPAN_DAYS 30
 
-struct day_row {
-	/* Node-wide: forwards settled (counted once, at their exit). For a
-	 * channel: those it was the exit of. */
-	uint64_t out_count;
-	int64_t in_msat, out_msat, fee_msat;
-	/* For a channel: forwards it was the entry of. */
-	uint64_t in_count;
-	int64_t entry_in_msat, sourced_fee_msat;
-	/* Forwards that arrived (on the channel) and failed. */
-	uint64_t failed;
-};
-
-/* One query adds its rows (day, settled, in, out, fee) or, with @failed,
- * (day, failed) to @days. */
-static bool add_rows(struct store *db, const char *sql, const char *scid,
-		     uint64_t since, uint64_t until, struct day_row *days,
-		     int view, char **err)
-{
-	sqlite3_stmt *st = store_stmt(db, sql, err);
-	int rc;
-
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)until);
-	if (scid)
-		sqlite3_bind_text(st, 3, scid, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t d = sqlite3_column_int64(st, 0);
-		struct day_row *row;
-
-		if (d < (int64_t)since || d >= (int64_t)until)
-			continue;
-		row = &days[(d - (int64_t)since) / DAY];
-		switch (view) {
-		case 0: /* exit */
-			row->out_count += (uint64_t)sqlite3_column_int64(st, 1);
-			row->in_msat += sqlite3_column_int64(st, 2);
-			row->out_msat += sqlite3_column_int64(st, 3);
-			row->fee_msat += sqlite3_column_int64(st, 4);
-			break;
-		case 1: /* entry */
-			row->in_count += (uint64_t)sqlite3_column_int64(st, 1);
-			row->entry_in_msat += sqlite3_column_int64(st, 2);
-			row->sourced_fee_msat += sqlite3_column_int64(st, 4);
-			row->failed += (uint64_t)sqlite3_column_int64(st, 5);
-			break;
-		}
-	}
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		*err = xfmt("forward history: %s", store_errmsg(db));
-		return false;
-	}
-	return true;
-}
-
-/* Raw rows and rollups of one view; @scid NULL: every channel. Failed
- * means neither settled nor still in flight (the rollups' "failed"). */
-#define RAW_COLS                                                               \
-	"SELECT received_time / 86400 * 86400 AS d, "                          \
-	"SUM(status = 'settled'), "                                            \
-	"SUM(CASE WHEN status = 'settled' THEN in_msat ELSE 0 END), "          \
-	"SUM(CASE WHEN status = 'settled' THEN out_msat ELSE 0 END), "         \
-	"SUM(CASE WHEN status = 'settled' THEN fee_msat ELSE 0 END), "         \
-	"SUM(status NOT IN ('settled', 'offered')) FROM forwards "             \
-	"WHERE received_time >= ?1 AND received_time < ?2 "
-#define ROLLED_COLS                                                            \
-	"SELECT day, settled, in_msat, out_msat, fee_msat, failed FROM "       \
-	"forward_daily WHERE day >= ?1 AND day < ?2 "
-
-static bool add_view(struct store *db, const char *scid, int view,
-		     uint64_t since, uint64_t until, struct day_row *days,
-		     char **err)
-{
-	static const char *const sql[2][2][2] = {
-	    /* [view][one channel][rolled] */
-	    {{RAW_COLS "AND out_channel IS NOT NULL GROUP BY d",
-	      ROLLED_COLS "AND direction = 0"},
-	     {RAW_COLS "AND out_channel = ?3 GROUP BY d",
-	      ROLLED_COLS "AND direction = 0 AND channel = ?3"}},
-	    {{RAW_COLS "GROUP BY d", ROLLED_COLS "AND direction = 1"},
-	     {RAW_COLS "AND in_channel = ?3 GROUP BY d",
-	      ROLLED_COLS "AND direction = 1 AND channel = ?3"}},
-	};
-
-	return add_rows(db, sql[view][scid != NULL][0], scid, since, until,
-			days, view, err) &&
-	       add_rows(db, sql[view][scid != NULL][1], scid, since, until,
-			days, view, err);
-}
-
-static json_t *day_json(uint64_t day, const struct day_row *d, bool channel)
+static json_t *day_json(uint64_t day, const struct fwd_day *d, bool channel)
 {
 	time_t t = (time_t)day;
 	struct tm tm;
@@ -166,7 +74,7 @@ void json_revenue_forward_history(struct command *cmd, const json_t *params)
 	    {NULL},
 	};
 	struct acct_scids scids = {0};
-	struct day_row *days;
+	struct fwd_day *days;
 	char cid[65], *err = NULL;
 	size_t span, emitted = 0, active = 0;
 	json_t *rows;
@@ -213,11 +121,12 @@ void json_revenue_forward_history(struct command *cmd, const json_t *params)
 	for (int view = 0; view < 2; view++) {
 		bool ok = true;
 		if (!chan)
-			ok = add_view(r->db, NULL, view, (uint64_t)since,
-				      (uint64_t)until, days, &err);
+			ok = forwards_days_add(r, NULL, view, (uint64_t)since,
+					       (uint64_t)until, days, &err);
 		for (size_t i = 0; ok && i < scids.n; i++)
-			ok = add_view(r->db, scids.v[i], view, (uint64_t)since,
-				      (uint64_t)until, days, &err);
+			ok = forwards_days_add(r, scids.v[i], view,
+					       (uint64_t)since, (uint64_t)until,
+					       days, &err);
 		if (!ok) {
 			command_fail(cmd, ERR_DATABASE, NULL, "database: %s",
 				     err);
@@ -229,7 +138,7 @@ void json_revenue_forward_history(struct command *cmd, const json_t *params)
 	}
 	rows = json_array();
 	for (size_t i = 0; i < span; i++) {
-		const struct day_row *d = &days[i];
+		const struct fwd_day *d = &days[i];
 		if (!d->out_count && !d->in_count && !d->failed)
 			continue;
 		active++;

@@ -7,16 +7,18 @@
 #include "common/plugin.h"
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/cycle/acct.h"
 #include "plugins/revenue-ops/cycle/accounting.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
-#include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/rpc/reports.h"
+#include "plugins/revenue-ops/rpc/rpc.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/store/forwards.h"
+#include "plugins/revenue-ops/cycle/acct_live.h"
+#include "plugins/revenue-ops/cycle/acct_pnl.h"
+#include "plugins/revenue-ops/store/acct_db.h"
 #include <math.h>
 #include <string.h>
 
@@ -169,7 +171,7 @@ static json_t *loops_json(struct revenue *r)
 {
 	const struct cycle *cycles[] = {r->pipe ? r->pipe->flow : NULL,
 					r->pipe ? r->pipe->fee : NULL,
-					r->acct ? r->acct->cycle : NULL};
+					accounting_cycle(r)};
 	json_t *threads = json_object(), *stalled = json_array();
 
 	for (size_t i = 0; i < ARRAY_SIZE(cycles); i++) {

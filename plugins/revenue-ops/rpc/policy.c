@@ -18,6 +18,7 @@
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/store/policy.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/rpc/rpc.h"
 #include <math.h>
 #include <string.h>
 #include <strings.h>
@@ -476,35 +477,13 @@ static void policy_changes(struct command *cmd, struct revenue *r,
 			   uint64_t since)
 {
 	char *err = NULL;
-	sqlite3_stmt *st = store_stmt(
-	    r->db,
-	    "SELECT id, peer_id, action, policy, timestamp FROM "
-	    "policy_changes WHERE timestamp >= ?1 ORDER BY id LIMIT 1000",
-	    &err);
-	json_t *arr;
 	uint64_t last = 0;
+	json_t *arr = policy_changes_json(r, since, &last, &err);
 
-	if (!st) {
+	if (!arr) {
 		fail_db(cmd, err);
 		return;
 	}
-	arr = json_array();
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *pol = (const char *)sqlite3_column_text(st, 3);
-		json_t *pj = pol ? json_loads(pol, 0, NULL) : NULL;
-		uint64_t ts = (uint64_t)sqlite3_column_int64(st, 4);
-		json_array_append_new(
-		    arr, json_pack("{s:I,s:s,s:s,s:o,s:I}", "id",
-				   (json_int_t)sqlite3_column_int64(st, 0),
-				   "peer_id", sqlite3_column_text(st, 1),
-				   "action", sqlite3_column_text(st, 2),
-				   "policy", pj ? pj : json_null(), "timestamp",
-				   (json_int_t)ts));
-		if (ts > last)
-			last = ts;
-	}
-	store_done(st);
 	command_ok(cmd, json_pack("{s:o,s:I,s:I}", "changes", arr, "since",
 				  (json_int_t)since, "last_change_timestamp",
 				  (json_int_t)last));

@@ -1,8 +1,13 @@
-/* Accounting's SQL; see acct_db.h. */
+/* Accounting's SQL: forward totals, costs, opens and splices; see
+ * acct_db.h. */
 #include "plugins/revenue-ops/store/acct_db.h"
-#include "plugins/revenue-ops/store/schema.h"
+#include "common/amount.h"
+#include "common/json_util.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/base/node.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/sql.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -11,25 +16,6 @@
 static uint64_t day_of(uint64_t sec)
 {
 	return sec / DAY * DAY;
-}
-
-static void col_str(sqlite3_stmt *st, int col, char *dst, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-	snprintf(dst, len, "%s", s ? (const char *)s : "");
-}
-
-static void bind_text_or_null(sqlite3_stmt *st, int idx, const char *s)
-{
-	if (s && s[0])
-		sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, idx);
-}
-
-static int64_t col_i64(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_int64(st, col);
 }
 
 /* ---- forwards ---- */
@@ -50,9 +36,9 @@ bool acct_db_node_fwd(struct store *db, uint64_t since, struct acct_flow *out,
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->fee_msat = col_i64(st, 0);
-		out->vol_msat = col_i64(st, 1);
-		out->count = (uint64_t)col_i64(st, 2);
+		out->fee_msat = sql_col_i64(st, 0);
+		out->vol_msat = sql_col_i64(st, 1);
+		out->count = (uint64_t)sql_col_i64(st, 2);
 	}
 	store_done(st);
 	st = store_stmt(db,
@@ -64,9 +50,9 @@ bool acct_db_node_fwd(struct store *db, uint64_t since, struct acct_flow *out,
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)day_of(since));
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->fee_msat += col_i64(st, 0);
-		out->vol_msat += col_i64(st, 1);
-		out->count += (uint64_t)col_i64(st, 2);
+		out->fee_msat += sql_col_i64(st, 0);
+		out->vol_msat += sql_col_i64(st, 1);
+		out->count += (uint64_t)sql_col_i64(st, 2);
 	}
 	store_done(st);
 	return true;
@@ -94,8 +80,9 @@ bool acct_db_daily_fees(struct store *db, uint64_t from_sec, uint64_t to_sec,
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)from_sec);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)to_sec);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			col_str(st, 0, scid, sizeof(scid));
-			cb(scid, (uint64_t)col_i64(st, 1), col_i64(st, 2), arg);
+			sql_col_str(st, 0, scid, sizeof(scid));
+			cb(scid, (uint64_t)sql_col_i64(st, 1),
+			   sql_col_i64(st, 2), arg);
 		}
 		store_done(st);
 	}
@@ -122,7 +109,7 @@ bool acct_db_rebalance_add(struct store *db, const char *scid,
 		sqlite3_bind_int64(st, 2 + w, (sqlite3_int64)since[w]);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		for (int w = 0; w < ACCT_NWIN; w++)
-			cost_msat[w] += col_i64(st, w);
+			cost_msat[w] += sql_col_i64(st, w);
 	store_done(st);
 	return true;
 }
@@ -151,7 +138,7 @@ bool acct_db_sum(struct store *db, enum acct_sum what, uint64_t since,
 		return false;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*msat = col_i64(st, 0);
+		*msat = sql_col_i64(st, 0);
 	store_done(st);
 	return true;
 }
@@ -163,18 +150,18 @@ static void read_open_row(sqlite3_stmt *st, struct acct_open_row *out)
 	char opener[12];
 
 	out->found = true;
-	col_str(st, 0, out->channel_id, sizeof(out->channel_id));
-	col_str(st, 1, out->scid, sizeof(out->scid));
-	col_str(st, 2, out->peer_id, sizeof(out->peer_id));
-	col_str(st, 3, opener, sizeof(opener));
+	sql_col_str(st, 0, out->channel_id, sizeof(out->channel_id));
+	sql_col_str(st, 1, out->scid, sizeof(out->scid));
+	sql_col_str(st, 2, out->peer_id, sizeof(out->peer_id));
+	sql_col_str(st, 3, opener, sizeof(opener));
 	out->opener = !strcmp(opener, "local")	  ? PNL_OPENER_LOCAL
 		      : !strcmp(opener, "remote") ? PNL_OPENER_REMOTE
 						  : PNL_OPENER_UNKNOWN;
-	out->capacity_sat = (uint64_t)col_i64(st, 4);
-	col_str(st, 5, out->funding_txid, sizeof(out->funding_txid));
-	out->opened_at = (uint64_t)col_i64(st, 6);
-	out->open_cost_msat = col_i64(st, 7);
-	col_str(st, 8, out->source, sizeof(out->source));
+	out->capacity_sat = (uint64_t)sql_col_i64(st, 4);
+	sql_col_str(st, 5, out->funding_txid, sizeof(out->funding_txid));
+	out->opened_at = (uint64_t)sql_col_i64(st, 6);
+	out->open_cost_msat = sql_col_i64(st, 7);
+	sql_col_str(st, 8, out->source, sizeof(out->source));
 }
 
 #define OPEN_COLS                                                              \
@@ -251,7 +238,7 @@ bool acct_db_open_insert(struct store *db, const struct acct_open_row *row,
 	if (!st)
 		return false;
 	sqlite3_bind_text(st, 1, row->channel_id, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(st, 2, row->scid);
+	sql_bind_text_or_null(st, 2, row->scid);
 	sqlite3_bind_text(st, 3, row->peer_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4,
 			  row->opener == PNL_OPENER_LOCAL    ? "local"
@@ -259,7 +246,7 @@ bool acct_db_open_insert(struct store *db, const struct acct_open_row *row,
 							     : "unknown",
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)row->capacity_sat);
-	bind_text_or_null(st, 6, row->funding_txid);
+	sql_bind_text_or_null(st, 6, row->funding_txid);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)row->opened_at);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)row->open_cost_msat);
 	sqlite3_bind_text(st, 9, row->source, -1, SQLITE_TRANSIENT);
@@ -291,7 +278,7 @@ bool acct_db_open_resplice(struct store *db, const char *channel_id,
 	return store_step_done(db, st, "channel_costs", err);
 }
 
-static void scids_add(struct acct_scids *out, size_t *cap, const char *s)
+void acct_scids_add(struct acct_scids *out, size_t *cap, const char *s)
 {
 	if (!s || !s[0])
 		return;
@@ -311,7 +298,7 @@ bool acct_db_scids(struct store *db, const char *channel_id, const char *scid,
 
 	out->n = 0;
 	out->v = NULL;
-	scids_add(out, &cap, scid);
+	acct_scids_add(out, &cap, scid);
 	if (!channel_id || !channel_id[0])
 		return true;
 	st = store_stmt(db,
@@ -326,8 +313,8 @@ bool acct_db_scids(struct store *db, const char *channel_id, const char *scid,
 	}
 	sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		col_str(st, 0, s, sizeof(s));
-		scids_add(out, &cap, s);
+		sql_col_str(st, 0, s, sizeof(s));
+		acct_scids_add(out, &cap, s);
 	}
 	store_done(st);
 	return true;
@@ -344,7 +331,7 @@ bool acct_db_channel_of(struct store *db, const char *scid, char out[65],
 		return false;
 	sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		col_str(st, 0, out, 65);
+		sql_col_str(st, 0, out, 65);
 	store_done(st);
 	return true;
 }
@@ -365,9 +352,9 @@ bool acct_db_splice_insert(struct store *db, const struct acct_splice_row *s,
 	if (!st)
 		return false;
 	sqlite3_bind_text(st, 1, s->channel_id, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(st, 2, s->old_scid);
-	bind_text_or_null(st, 3, s->new_scid);
-	bind_text_or_null(st, 4, s->txid);
+	sql_bind_text_or_null(st, 2, s->old_scid);
+	sql_bind_text_or_null(st, 3, s->new_scid);
+	sql_bind_text_or_null(st, 4, s->txid);
 	sqlite3_bind_text(st, 5, s->type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, s->amount_sat);
 	sqlite3_bind_int64(st, 7, s->fee_msat);
@@ -392,7 +379,7 @@ bool acct_db_splice_cost(struct store *db, const char *channel_id,
 		return false;
 	sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*msat = col_i64(st, 0);
+		*msat = sql_col_i64(st, 0);
 	store_done(st);
 	return true;
 }
@@ -414,438 +401,86 @@ bool acct_db_rebalance_insert(struct store *db, const char *dest_scid,
 	if (!st)
 		return false;
 	sqlite3_bind_text(st, 1, dest_scid, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(st, 2, src_scid);
-	bind_text_or_null(st, 3, peer_id);
+	sql_bind_text_or_null(st, 2, src_scid);
+	sql_bind_text_or_null(st, 3, peer_id);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)amount_msat);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)cost_msat);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
 	return store_step_done(db, st, "rebalance_costs", err);
 }
 
-/* ---- closures ---- */
+/* ---- rebalances, as the cycles record and read them ---- */
 
-bool acct_db_closure_find(struct store *db, const char *channel_id,
-			  struct acct_closure_row *out, char **err)
+bool accounting_record_rebalance(struct revenue *r, const char *dest_scid,
+				 const char *src_scid, uint64_t amount_msat,
+				 uint64_t fee_msat, uint64_t now_sec_,
+				 char **err)
 {
-	sqlite3_stmt *st = store_stmt(
-	    db,
-	    "SELECT channel_id, scid, peer_id, close_type, closer, "
-	    "cost_source, funding_txid, closing_txid, closure_fee_msat, "
-	    "htlc_sweep_fee_msat, penalty_fee_msat, "
-	    "total_closure_cost_msat, closed_at, resolution_complete, "
-	    "bkpr_account FROM channel_closure_costs WHERE channel_id = ?1",
-	    err);
+	struct acct_open_row row;
+	bool own;
 
-	memset(out, 0, sizeof(*out));
-	if (!st)
+	if (!dest_scid || !scid_valid(dest_scid)) {
+		*err = xfmt("rebalance: invalid destination scid '%s'",
+			    dest_scid ? dest_scid : "(null)");
 		return false;
-	sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->found = true;
-		col_str(st, 0, out->channel_id, sizeof(out->channel_id));
-		col_str(st, 1, out->scid, sizeof(out->scid));
-		col_str(st, 2, out->peer_id, sizeof(out->peer_id));
-		col_str(st, 3, out->close_type, sizeof(out->close_type));
-		col_str(st, 4, out->closer, sizeof(out->closer));
-		col_str(st, 5, out->source, sizeof(out->source));
-		col_str(st, 6, out->funding_txid, sizeof(out->funding_txid));
-		col_str(st, 7, out->closing_txid, sizeof(out->closing_txid));
-		out->closure_fee_msat = col_i64(st, 8);
-		out->htlc_sweep_fee_msat = col_i64(st, 9);
-		out->penalty_fee_msat = col_i64(st, 10);
-		out->total_msat = col_i64(st, 11);
-		out->closed_at = (uint64_t)col_i64(st, 12);
-		out->resolution_complete = col_i64(st, 13) != 0;
-		out->bkpr_account = sqlite3_column_type(st, 14) != SQLITE_NULL;
 	}
-	store_done(st);
-	return true;
-}
-
-bool acct_db_closure_write(struct store *db, const struct acct_closure_row *row,
-			   uint64_t now, char **err)
-{
-	sqlite3_stmt *st = store_stmt(
-	    db,
-	    "INSERT INTO channel_closure_costs (channel_id, scid, peer_id, "
-	    "close_type, closer, closure_fee_msat, htlc_sweep_fee_msat, "
-	    "penalty_fee_msat, total_closure_cost_msat, cost_source, "
-	    "funding_txid, closing_txid, closed_at, resolution_complete, "
-	    "bkpr_account, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
-	    "ON CONFLICT(channel_id) DO UPDATE SET scid = ?2, "
-	    "close_type = ?4, closer = ?5, closure_fee_msat = ?6, "
-	    "htlc_sweep_fee_msat = ?7, penalty_fee_msat = ?8, "
-	    "total_closure_cost_msat = ?9, cost_source = ?10, "
-	    "funding_txid = ?11, closing_txid = ?12, "
-	    "resolution_complete = ?14, bkpr_account = ?15, "
-	    "updated_at = ?16",
-	    err);
-
-	if (!st)
+	if (src_scid && !scid_valid(src_scid)) {
+		*err = xfmt("rebalance: invalid source scid '%s'", src_scid);
 		return false;
-	sqlite3_bind_text(st, 1, row->channel_id, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(st, 2, row->scid);
-	sqlite3_bind_text(st, 3, row->peer_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, row->close_type, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, row->closer[0] ? row->closer : "unknown", -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, row->closure_fee_msat);
-	sqlite3_bind_int64(st, 7, row->htlc_sweep_fee_msat);
-	sqlite3_bind_int64(st, 8, row->penalty_fee_msat);
-	sqlite3_bind_int64(st, 9, row->total_msat);
-	sqlite3_bind_text(st, 10, row->source, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(st, 11, row->funding_txid);
-	bind_text_or_null(st, 12, row->closing_txid);
-	sqlite3_bind_int64(st, 13, (sqlite3_int64)row->closed_at);
-	sqlite3_bind_int(st, 14, row->resolution_complete);
-	bind_text_or_null(st, 15, row->bkpr_account ? row->channel_id : NULL);
-	sqlite3_bind_int64(st, 16, (sqlite3_int64)now);
-	return store_step_done(db, st, "channel_closure_costs", err);
-}
-
-/* ---- closed_channels ---- */
-
-#define CLOSED_COLS                                                            \
-	"channel_id, scid, peer_id, capacity_sat, opener, opened_at, "         \
-	"closed_at, close_type, closer, open_cost_msat, closure_cost_msat, "   \
-	"splice_cost_msat, rebalance_cost_msat, revenue_msat, "                \
-	"sourced_fee_msat, volume_routed_msat, sourced_volume_msat, "          \
-	"forward_count, sourced_forward_count, net_pnl_msat, days_open, "      \
-	"funding_txid, closing_txid, archived_at, cleaned_at"
-
-static void read_closed_row(sqlite3_stmt *st, struct acct_closed_row *o)
-{
-	o->found = true;
-	col_str(st, 0, o->channel_id, sizeof(o->channel_id));
-	col_str(st, 1, o->scid, sizeof(o->scid));
-	col_str(st, 2, o->peer_id, sizeof(o->peer_id));
-	o->capacity_sat = (uint64_t)col_i64(st, 3);
-	col_str(st, 4, o->opener, sizeof(o->opener));
-	o->opened_at = (uint64_t)col_i64(st, 5);
-	o->closed_at = (uint64_t)col_i64(st, 6);
-	col_str(st, 7, o->close_type, sizeof(o->close_type));
-	col_str(st, 8, o->closer, sizeof(o->closer));
-	o->open_cost_msat = col_i64(st, 9);
-	o->closure_cost_msat = col_i64(st, 10);
-	o->splice_cost_msat = col_i64(st, 11);
-	o->rebalance_cost_msat = col_i64(st, 12);
-	o->revenue_msat = col_i64(st, 13);
-	o->sourced_fee_msat = col_i64(st, 14);
-	o->volume_routed_msat = col_i64(st, 15);
-	o->sourced_volume_msat = col_i64(st, 16);
-	o->forward_count = (uint64_t)col_i64(st, 17);
-	o->sourced_forward_count = (uint64_t)col_i64(st, 18);
-	o->net_pnl_msat = col_i64(st, 19);
-	o->days_open = (uint32_t)col_i64(st, 20);
-	col_str(st, 21, o->funding_txid, sizeof(o->funding_txid));
-	col_str(st, 22, o->closing_txid, sizeof(o->closing_txid));
-	o->archived_at = (uint64_t)col_i64(st, 23);
-	o->cleaned_at = (uint64_t)col_i64(st, 24);
-}
-
-bool acct_db_closed_find(struct store *db, const char *channel_id,
-			 const char *scid, struct acct_closed_row *out,
-			 char **err)
-{
-	sqlite3_stmt *st =
-	    store_stmt(db,
-		       "SELECT " CLOSED_COLS " FROM closed_channels WHERE "
-		       "channel_id = ?1 OR scid = ?2 OR channel_id = (SELECT "
-		       "channel_id FROM channel_scids WHERE scid = ?2) LIMIT 1",
-		       err);
-
-	memset(out, 0, sizeof(*out));
-	if (!st)
-		return false;
-	bind_text_or_null(st, 1, channel_id);
-	bind_text_or_null(st, 2, scid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		read_closed_row(st, out);
-	store_done(st);
-	return true;
-}
-
-bool acct_db_closed_all(struct store *db, struct acct_closed_row **rows,
-			size_t *n, char **err)
-{
-	sqlite3_stmt *st =
-	    store_stmt(db,
-		       "SELECT " CLOSED_COLS " FROM closed_channels "
-		       "ORDER BY closed_at, channel_id",
-		       err);
-	size_t cap = 0;
-
-	*rows = NULL;
-	*n = 0;
-	if (!st)
-		return false;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		xgrow(rows, &cap, *n + 1, sizeof(**rows));
-		memset(&(*rows)[*n], 0, sizeof(**rows));
-		read_closed_row(st, &(*rows)[(*n)++]);
 	}
-	store_done(st);
-	return true;
-}
-
-bool acct_db_closed_write(struct store *db, const struct acct_closed_row *r,
-			  char **err)
-{
-	sqlite3_stmt *st = store_stmt(
-	    db,
-	    "INSERT INTO closed_channels (" CLOSED_COLS ") VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-	    "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, NULL) "
-	    "ON CONFLICT(channel_id) DO UPDATE SET scid = ?2, "
-	    "capacity_sat = ?4, opener = ?5, opened_at = ?6, "
-	    "close_type = ?8, closer = ?9, open_cost_msat = ?10, "
-	    "closure_cost_msat = ?11, splice_cost_msat = ?12, "
-	    "rebalance_cost_msat = ?13, revenue_msat = ?14, "
-	    "sourced_fee_msat = ?15, volume_routed_msat = ?16, "
-	    "sourced_volume_msat = ?17, forward_count = ?18, "
-	    "sourced_forward_count = ?19, net_pnl_msat = ?20, "
-	    "days_open = ?21, funding_txid = ?22, closing_txid = ?23",
-	    err);
-
-	if (!st)
+	if (amount_msat > AMOUNT_MSAT_MAX || fee_msat > AMOUNT_MSAT_MAX) {
+		*err = xstrdup("rebalance: amount out of range");
 		return false;
-	sqlite3_bind_text(st, 1, r->channel_id, -1, SQLITE_TRANSIENT);
-	bind_text_or_null(st, 2, r->scid);
-	sqlite3_bind_text(st, 3, r->peer_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)r->capacity_sat);
-	sqlite3_bind_text(st, 5, r->opener[0] ? r->opener : "unknown", -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->opened_at);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)r->closed_at);
-	sqlite3_bind_text(st, 8, r->close_type, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 9, r->closer[0] ? r->closer : "unknown", -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 10, r->open_cost_msat);
-	sqlite3_bind_int64(st, 11, r->closure_cost_msat);
-	sqlite3_bind_int64(st, 12, r->splice_cost_msat);
-	sqlite3_bind_int64(st, 13, r->rebalance_cost_msat);
-	sqlite3_bind_int64(st, 14, r->revenue_msat);
-	sqlite3_bind_int64(st, 15, r->sourced_fee_msat);
-	sqlite3_bind_int64(st, 16, r->volume_routed_msat);
-	sqlite3_bind_int64(st, 17, r->sourced_volume_msat);
-	sqlite3_bind_int64(st, 18, (sqlite3_int64)r->forward_count);
-	sqlite3_bind_int64(st, 19, (sqlite3_int64)r->sourced_forward_count);
-	sqlite3_bind_int64(st, 20, r->net_pnl_msat);
-	sqlite3_bind_int64(st, 21, (sqlite3_int64)r->days_open);
-	bind_text_or_null(st, 22, r->funding_txid);
-	bind_text_or_null(st, 23, r->closing_txid);
-	sqlite3_bind_int64(st, 24, (sqlite3_int64)r->archived_at);
-	return store_step_done(db, st, "closed_channels", err);
-}
-
-bool acct_db_closed_mark_cleaned(struct store *db, const char *channel_id,
-				 uint64_t now, char **err)
-{
-	sqlite3_stmt *st =
-	    store_stmt(db,
-		       "UPDATE closed_channels SET cleaned_at = ?2 WHERE "
-		       "channel_id = ?1",
-		       err);
-
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, channel_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	return store_step_done(db, st, "closed_channels", err);
-}
-
-/* ---- snapshots ---- */
-
-bool acct_db_snapshot_write(struct store *db, const struct acct_snapshot *s,
-			    char **err)
-{
-	sqlite3_stmt *st = store_stmt(
-	    db,
-	    "INSERT OR REPLACE INTO financial_snapshots (day, timestamp, "
-	    "total_local_balance_msat, total_remote_balance_msat, "
-	    "total_onchain_sat, total_capacity_sat, "
-	    "total_revenue_accumulated_msat, total_costs_accumulated_msat, "
-	    "total_rebalance_cost_accumulated_msat, channel_count) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	    err);
-
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->day);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->timestamp);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)s->local_msat);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->remote_msat);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)s->onchain_sat);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->capacity_sat);
-	sqlite3_bind_int64(st, 7, s->revenue_msat);
-	sqlite3_bind_int64(st, 8, s->costs_msat);
-	sqlite3_bind_int64(st, 9, s->rebalance_msat);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)s->channel_count);
-	return store_step_done(db, st, "financial_snapshots", err);
-}
-
-bool acct_db_snapshot_list(struct store *db, size_t limit,
-			   struct acct_snapshot **v, size_t *n, char **err)
-{
-	sqlite3_stmt *st = store_stmt(
-	    db,
-	    "SELECT day, timestamp, total_local_balance_msat, "
-	    "total_remote_balance_msat, total_onchain_sat, "
-	    "total_capacity_sat, total_revenue_accumulated_msat, "
-	    "total_costs_accumulated_msat, "
-	    "total_rebalance_cost_accumulated_msat, channel_count FROM "
-	    "financial_snapshots ORDER BY day DESC LIMIT ?1",
-	    err);
-	size_t cap = 0;
-
-	*v = NULL;
-	*n = 0;
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct acct_snapshot *s;
-		xgrow(v, &cap, *n + 1, sizeof(**v));
-		s = &(*v)[(*n)++];
-		s->day = (uint64_t)col_i64(st, 0);
-		s->timestamp = (uint64_t)col_i64(st, 1);
-		s->local_msat = (uint64_t)col_i64(st, 2);
-		s->remote_msat = (uint64_t)col_i64(st, 3);
-		s->onchain_sat = (uint64_t)col_i64(st, 4);
-		s->capacity_sat = (uint64_t)col_i64(st, 5);
-		s->revenue_msat = col_i64(st, 6);
-		s->costs_msat = col_i64(st, 7);
-		s->rebalance_msat = col_i64(st, 8);
-		s->channel_count = (uint64_t)col_i64(st, 9);
 	}
-	store_done(st);
+	if (!acct_db_open_find(r->db, NULL, dest_scid, &row, err))
+		return false;
+	own = !store_in_transaction(r->db);
+	if (own && !store_begin(r->db, err))
+		return false;
+	if (!acct_db_rebalance_insert(r->db, dest_scid, src_scid,
+				      row.found ? row.peer_id : NULL,
+				      amount_msat, fee_msat, now_sec_, err)) {
+		if (own)
+			store_rollback(r->db);
+		return false;
+	}
+	return !own || store_commit(r->db, err);
+}
+
+bool accounting_rebalance_spent(struct revenue *r, uint64_t since_sec,
+				uint64_t *fee_msat, char **err)
+{
+	int64_t v;
+
+	if (!acct_db_sum(r->db, ACCT_SUM_REBALANCE, since_sec, &v, err))
+		return false;
+	*fee_msat = v < 0 ? 0 : (uint64_t)v;
 	return true;
 }
 
-bool acct_db_snapshot_prune(struct store *db, uint64_t before_sec, char **err)
+bool accounting_rebalances_30d(struct revenue *r, const struct chan_info *ci,
+			       uint64_t now_sec, int64_t *amount_msat,
+			       uint32_t *count, char **err)
 {
 	sqlite3_stmt *st = store_stmt(
-	    db, "DELETE FROM financial_snapshots WHERE day < ?1", err);
+	    r->db,
+	    "SELECT COALESCE(SUM(amount_msat), 0), COUNT(*) FROM "
+	    "rebalance_costs WHERE dest_scid = ?1 AND timestamp >= ?2",
+	    err);
 
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)before_sec);
-	return store_step_done(db, st, "financial_snapshots", err);
-}
-
-/* ---- operational rows of closed channels ----
- *
- * Per-channel state that only matters while a channel is open (flow
- * analysis, fee controller): the tables schema.h lists. Accounting tables
- * are never among them: they are never cleaned. */
-
-/* Run "<verb> <table> WHERE <column> = ?" on every operational table.
- * The SQL is built from schema.h's static list (never from input), and
- * prepared here because store_stmt caches by pointer. */
-static bool each_operational(struct store *db, const char *verb,
-			     const char *scid, uint64_t *count, char **err)
-{
+	*amount_msat = 0;
 	*count = 0;
-	for (unsigned i = 0; i < revenue_num_channel_tables; i++) {
-		const struct revenue_channel_table *t =
-			&revenue_channel_tables[i];
-		sqlite3_stmt *st;
-		char *sql;
-		int rc;
-
-		sql = xfmt("%s %s WHERE %s = ?1", verb, t->table, t->column);
-		rc = sqlite3_prepare_v2(store_db(db), sql, -1, &st, NULL);
-		free(sql);
-		if (rc != SQLITE_OK) {
-			*err = xfmt("%s: %s", t->table, store_errmsg(db));
-			return false;
-		}
-		sqlite3_bind_text(st, 1, scid, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*count += (uint64_t)sqlite3_column_int64(st, 0);
-		else if (rc == SQLITE_DONE && !strncmp(verb, "DELETE", 6))
-			*count += (uint64_t)sqlite3_changes(store_db(db));
-		else if (rc != SQLITE_DONE) {
-			*err = xfmt("%s: %s", t->table, store_errmsg(db));
-			sqlite3_finalize(st);
-			return false;
-		}
-		sqlite3_finalize(st);
-	}
-	return true;
-}
-
-bool acct_db_remove_operational(struct store *db, const char *scid,
-				uint64_t *removed, char **err)
-{
-	return each_operational(db, "DELETE FROM", scid, removed, err);
-}
-
-bool acct_db_has_operational(struct store *db, const char *scid, bool *has,
-			     char **err)
-{
-	uint64_t n;
-
-	if (!each_operational(db, "SELECT COUNT(*) FROM", scid, &n, err))
+	if (!st)
 		return false;
-	*has = n > 0;
-	return true;
-}
-
-static bool collect(struct store *db, const char *sql, struct acct_scids *out,
-		    size_t *cap, char **err)
-{
-	sqlite3_stmt *st;
-	char s[24];
-	int rc = sqlite3_prepare_v2(store_db(db), sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK) {
-		*err = xfmt("tracked channels: %s", store_errmsg(db));
-		return false;
+	sqlite3_bind_text(st, 1, ci->scid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2,
+			   (sqlite3_int64)(now_sec > 30 * 86400
+					       ? now_sec - 30 * 86400
+					       : 0));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*amount_msat = sqlite3_column_int64(st, 0);
+		*count = (uint32_t)sqlite3_column_int64(st, 1);
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		col_str(st, 0, s, sizeof(s));
-		scids_add(out, cap, s);
-	}
-	sqlite3_finalize(st);
+	store_done(st);
 	return true;
-}
-
-bool acct_db_tracked_scids(struct store *db, struct acct_scids *out, char **err)
-{
-	static const char *const sources[] = {
-	    "SELECT DISTINCT out_channel FROM forwards WHERE out_channel "
-	    "IS NOT NULL",
-	    "SELECT DISTINCT in_channel FROM forwards",
-	    "SELECT DISTINCT channel FROM forward_daily",
-	    "SELECT scid FROM channel_scids",
-	    "SELECT scid FROM channel_costs WHERE scid IS NOT NULL",
-	    "SELECT DISTINCT dest_scid FROM rebalance_costs",
-	};
-	size_t cap = 0;
-
-	out->n = 0;
-	out->v = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(sources); i++)
-		if (!collect(db, sources[i], out, &cap, err))
-			goto fail;
-	for (unsigned i = 0; i < revenue_num_channel_tables; i++) {
-		const struct revenue_channel_table *t =
-			&revenue_channel_tables[i];
-		char *sql;
-		bool ok;
-		sql = xfmt("SELECT DISTINCT %s FROM %s", t->column, t->table);
-		ok = collect(db, sql, out, &cap, err);
-		free(sql);
-		if (!ok)
-			goto fail;
-	}
-	return true;
-fail:
-	free(out->v);
-	out->v = NULL;
-	out->n = 0;
-	return false;
 }

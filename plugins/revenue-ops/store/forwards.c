@@ -685,3 +685,83 @@ bool forwards_top_routes(struct revenue *r, uint64_t since_sec,
 	}
 	return true;
 }
+
+/* ---- per UTC day (revenue-forward-history) ---- */
+
+/* One query adds its rows (day, settled, in, out, fee) or, with @failed,
+ * (day, failed) to @days. */
+static bool add_rows(struct store *db, const char *sql, const char *scid,
+		     uint64_t since, uint64_t until, struct fwd_day *days,
+		     int view, char **err)
+{
+	sqlite3_stmt *st = store_stmt(db, sql, err);
+	int rc;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)until);
+	if (scid)
+		sqlite3_bind_text(st, 3, scid, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t d = sqlite3_column_int64(st, 0);
+		struct fwd_day *row;
+
+		if (d < (int64_t)since || d >= (int64_t)until)
+			continue;
+		row = &days[(d - (int64_t)since) / (int64_t)DAY_SEC];
+		switch (view) {
+		case 0: /* exit */
+			row->out_count += (uint64_t)sqlite3_column_int64(st, 1);
+			row->in_msat += sqlite3_column_int64(st, 2);
+			row->out_msat += sqlite3_column_int64(st, 3);
+			row->fee_msat += sqlite3_column_int64(st, 4);
+			break;
+		case 1: /* entry */
+			row->in_count += (uint64_t)sqlite3_column_int64(st, 1);
+			row->entry_in_msat += sqlite3_column_int64(st, 2);
+			row->sourced_fee_msat += sqlite3_column_int64(st, 4);
+			row->failed += (uint64_t)sqlite3_column_int64(st, 5);
+			break;
+		}
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		*err = xfmt("forward history: %s", store_errmsg(db));
+		return false;
+	}
+	return true;
+}
+
+#define RAW_COLS                                                               \
+	"SELECT received_time / 86400 * 86400 AS d, "                          \
+	"SUM(status = 'settled'), "                                            \
+	"SUM(CASE WHEN status = 'settled' THEN in_msat ELSE 0 END), "          \
+	"SUM(CASE WHEN status = 'settled' THEN out_msat ELSE 0 END), "         \
+	"SUM(CASE WHEN status = 'settled' THEN fee_msat ELSE 0 END), "         \
+	"SUM(status NOT IN ('settled', 'offered')) FROM forwards "             \
+	"WHERE received_time >= ?1 AND received_time < ?2 "
+#define ROLLED_COLS                                                            \
+	"SELECT day, settled, in_msat, out_msat, fee_msat, failed FROM "       \
+	"forward_daily WHERE day >= ?1 AND day < ?2 "
+
+bool forwards_days_add(struct revenue *r, const char *scid, int view,
+		       uint64_t since, uint64_t until, struct fwd_day *days,
+		       char **err)
+{
+	static const char *const sql[2][2][2] = {
+	    /* [view][one channel][rolled] */
+	    {{RAW_COLS "AND out_channel IS NOT NULL GROUP BY d",
+	      ROLLED_COLS "AND direction = 0"},
+	     {RAW_COLS "AND out_channel = ?3 GROUP BY d",
+	      ROLLED_COLS "AND direction = 0 AND channel = ?3"}},
+	    {{RAW_COLS "GROUP BY d", ROLLED_COLS "AND direction = 1"},
+	     {RAW_COLS "AND in_channel = ?3 GROUP BY d",
+	      ROLLED_COLS "AND direction = 1 AND channel = ?3"}},
+	};
+
+	return add_rows(r->db, sql[view][scid != NULL][0], scid, since, until,
+			days, view, err) &&
+	       add_rows(r->db, sql[view][scid != NULL][1], scid, since, until,
+			days, view, err);
+}

@@ -57,6 +57,28 @@ bool forwards_top_routes(struct revenue *r, uint64_t since_sec,
 			 void *arg, char **err)
     __attribute__((warn_unused_result));
 
+/* One UTC day of routing. */
+struct fwd_day {
+	/* Node-wide: forwards settled (counted once, at their exit). For a
+	 * channel: those it was the exit of. */
+	uint64_t out_count;
+	int64_t in_msat, out_msat, fee_msat;
+	/* For a channel: forwards it was the entry of. */
+	uint64_t in_count;
+	int64_t entry_in_msat, sourced_fee_msat;
+	/* Forwards that arrived (on the channel) and failed. */
+	uint64_t failed;
+};
+
+/* Add the days in [@since, @until) (UTC midnights) of one view to
+ * @days (one entry per day from @since), raw rows and rollups together:
+ * @view 0 counts forwards at their exit, 1 at their entry (only those
+ * through @scid; NULL: every channel). Failed means neither settled nor
+ * still in flight (the rollups' "failed"). */
+bool forwards_days_add(struct revenue *r, const char *scid, int view,
+		       uint64_t since, uint64_t until, struct fwd_day *days,
+		       char **err) __attribute__((warn_unused_result));
+
 /* What a channel's forwards add up to over one window, combining raw rows
  * and daily rollups (a rolled-up day that reaches into the window counts
  * whole). Amounts in msat. */

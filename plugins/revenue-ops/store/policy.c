@@ -486,6 +486,39 @@ static bool log_change(struct revenue *r, const char *peer_id,
 	return store_step_done(r->db, st, "policy_changes", err);
 }
 
+json_t *policy_changes_json(struct revenue *r, uint64_t since, uint64_t *last,
+			    char **err)
+{
+	sqlite3_stmt *st = store_stmt(
+	    r->db,
+	    "SELECT id, peer_id, action, policy, timestamp FROM "
+	    "policy_changes WHERE timestamp >= ?1 ORDER BY id LIMIT 1000",
+	    err);
+	json_t *arr;
+
+	*last = 0;
+	if (!st)
+		return NULL;
+	arr = json_array();
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *pol = (const char *)sqlite3_column_text(st, 3);
+		json_t *pj = pol ? json_loads(pol, 0, NULL) : NULL;
+		uint64_t ts = (uint64_t)sqlite3_column_int64(st, 4);
+		json_array_append_new(
+		    arr, json_pack("{s:I,s:s,s:s,s:o,s:I}", "id",
+				   (json_int_t)sqlite3_column_int64(st, 0),
+				   "peer_id", sqlite3_column_text(st, 1),
+				   "action", sqlite3_column_text(st, 2),
+				   "policy", pj ? pj : json_null(), "timestamp",
+				   (json_int_t)ts));
+		if (ts > *last)
+			*last = ts;
+	}
+	store_done(st);
+	return arr;
+}
+
 bool policy_changes_prune(struct revenue *r, uint64_t before_sec, char **err)
 {
 	sqlite3_stmt *st = store_stmt(

@@ -127,6 +127,11 @@ bool policy_put(struct revenue *r, struct policy *p, const char *action,
 /* Delete @peer_id's policy (logged), in the caller's transaction. */
 bool policy_delete(struct revenue *r, const char *peer_id, uint64_t now,
 		   char **err) __attribute__((warn_unused_result));
+/* The change log since @since (its first 1,000 entries) as
+ * revenue-policy changes shows it, and the latest entry's time in *last
+ * (new reference; NULL with *err on a database error). */
+json_t *policy_changes_json(struct revenue *r, uint64_t since, uint64_t *last,
+			    char **err);
 /* Delete the change log (policy_changes) older than @before_sec, in the
  * caller's transaction. */
 bool policy_changes_prune(struct revenue *r, uint64_t before_sec, char **err)

@@ -4,6 +4,8 @@
 #define HIVE_REVENUE_OPS_SQL_H
 #include "common/store.h"
 #include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* Prepared outside the statement cache: a table that does not exist
  * yields NULL ("no data"), never an error. The caller finalises. */
@@ -33,6 +35,29 @@ static inline json_t *sql_col_json_num(sqlite3_stmt *st, int col)
 	default:
 		return json_null();
 	}
+}
+
+/* A text column copied into @dst ("" for NULL). */
+static inline void sql_col_str(sqlite3_stmt *st, int col, char *dst,
+			       size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+	snprintf(dst, len, "%s", s ? (const char *)s : "");
+}
+
+/* Bind @s, or NULL when it is NULL or "". */
+static inline void sql_bind_text_or_null(sqlite3_stmt *st, int idx,
+					 const char *s)
+{
+	if (s && s[0])
+		sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+static inline int64_t sql_col_i64(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_int64(st, col);
 }
 
 #endif

@@ -5,7 +5,7 @@
  * revenue-cleanup-closed's table list). */
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/store/acct_db.h"
+#include "plugins/revenue-ops/store/acct_archive.h"
 #include "plugins/revenue-ops/store/anchor.h"
 #include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/store/fee_state.h"
