@@ -8,6 +8,8 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/accounting.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
+#include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/cycle/flow.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
@@ -161,6 +163,8 @@ static char *revenue_init(struct plugin *p, const json_t *config)
 	forwards_sync(r, NULL, NULL);
 	/* The flow and fee cycles (their timers start them). */
 	pipeline_init(r);
+	flow_cycle_start(r);
+	fee_cycle_start(r);
 	/* Lifecycle accounting and the daily snapshots. */
 	accounting_start(r);
 	plugin_log(p, PLOG_INFO,

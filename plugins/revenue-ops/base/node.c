@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void copy_str(char *dst, size_t len, const char *src)
 {
@@ -114,4 +115,36 @@ uint64_t scid_key(const char *scid)
 		return 0;
 	return ((uint64_t)block << 40) | ((uint64_t)(tx & 0xFFFFFF) << 16) |
 	       out;
+}
+
+bool chan_ref_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (scid_valid(s))
+		return true;
+	if (n != 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	return true;
+}
+
+char *chan_ref_normalise(const char *s)
+{
+	char *c = xstrdup(s);
+	for (char *p = c; *p; p++)
+		if (*p == ':')
+			*p = 'x';
+	return c;
+}
+
+const struct chan_info *node_find_chan(const struct node_view *v,
+				       const char *ref)
+{
+	for (size_t i = 0; i < v->nchans; i++)
+		if (!strcmp(v->chans[i].scid, ref) ||
+		    !strcasecmp(v->chans[i].channel_id, ref))
+			return &v->chans[i];
+	return NULL;
 }

@@ -55,4 +55,13 @@ void node_view_free(struct node_view *v);
  * the key of per-channel maps. */
 uint64_t scid_key(const char *scid);
 
+/* A channel reference as an RPC takes it: an scid (':' accepted for
+ * 'x') or a 64-hex channel id. */
+bool chan_ref_valid(const char *s);
+/* @s with ':' as 'x' (new string, caller frees). */
+char *chan_ref_normalise(const char *s);
+/* The channel of @v that @ref (normalised) names, or NULL. */
+const struct chan_info *node_find_chan(const struct node_view *v,
+				       const char *ref);
+
 #endif

@@ -390,67 +390,6 @@ bool flow_compute(struct revenue *r, const struct node_view *v, uint64_t now,
 	return true;
 }
 
-json_t *flow_chan_json(const struct flow_chan *c, uint64_t now)
-{
-	const struct flow_result *res = &c->res;
-	json_t *o = json_pack("{s:s,s:s,s:s}", "channel_id", c->ci->scid,
-			      "full_channel_id", c->ci->channel_id, "peer_id",
-			      c->ci->peer_id);
-	if (!c->ok) {
-		json_object_set_new(o, "error", json_string(c->error));
-		return o;
-	}
-	json_object_update_new(
-	    o,
-	    json_pack("{s:I,s:I,s:I,s:f,s:s,s:s,s:f,s:b,s:f,s:f,s:f,s:f,s:I,"
-		      "s:I,s:I,s:f,s:f,s:f,s:b,s:i,s:f,s:f,s:s,s:f,s:f,s:I,"
-		      "s:I}",
-		      "sats_in", (json_int_t)c->obs.in_sat, "sats_out",
-		      (json_int_t)c->obs.out_sat, "capacity",
-		      (json_int_t)c->obs.capacity_sat, "flow_ratio",
-		      res->flow_ratio, "state", flow_class_name(res->cls),
-		      "basis", res->basis ? res->basis : "", "daily_volume",
-		      res->daily_volume_sat, "is_congested", c->cong.congested,
-		      "confidence", res->confidence, "velocity", res->velocity,
-		      "flow_multiplier", res->flow_multiplier, "ema_decay",
-		      res->ema_decay, "forward_count",
-		      (json_int_t)(c->obs.in_count + c->obs.out_count),
-		      "in_count", (json_int_t)c->obs.in_count, "out_count",
-		      (json_int_t)c->obs.out_count, "kalman_flow_ratio",
-		      c->ks.ratio, "kalman_velocity",
-		      c->ks.velocity_per_hour * 24.0, "kalman_uncertainty",
-		      kalman_uncertainty(&c->ks), "kalman_regime_change",
-		      c->kres.regime_change, "kalman_observations",
-		      (int)c->ks.observation_count, "balance_position",
-		      res->outbound_ratio, "daily_ratio", res->daily_ratio,
-		      "role", flow_role_name(res->role), "htlc_util",
-		      c->cong.util, "turnover_per_day", res->turnover_per_day,
-		      "last_forward", (json_int_t)c->obs.last_forward_sec,
-		      "updated_at", (json_int_t)now));
-	{
-		json_t *t = flow_temporal_json(&c->temporal);
-		json_object_set_new(
-		    t, "intensity_now",
-		    json_real(temporal_intensity_at(&c->temporal, now)));
-		json_object_set_new(o, "temporal", t);
-	}
-	return o;
-}
-
-json_t *flow_peer_json(const struct flow_peer *p)
-{
-	const struct flow_peer_result *res = &p->res;
-	return json_pack(
-	    "{s:s,s:I,s:s,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I}", "peer_id",
-	    p->peer_id, "n_channels", (json_int_t)res->n_channels, "state",
-	    flow_class_name(res->cls), "flow_ratio", res->flow_ratio,
-	    "outbound_ratio", res->outbound_ratio, "confidence",
-	    res->confidence, "capacity", (json_int_t)res->capacity_sat,
-	    "n_source", (json_int_t)res->n_source, "n_sink",
-	    (json_int_t)res->n_sink, "n_balanced", (json_int_t)res->n_balanced,
-	    "forward_count", (json_int_t)res->forward_count);
-}
-
 /* ---- the cycle ---- */
 
 struct flow_job {
@@ -587,10 +526,31 @@ static void flow_synced(struct revenue *r, bool ok, void *arg)
 	gather_node(r, NULL, flow_gathered, arg);
 }
 
-void flow_cycle_run(struct revenue *r, struct cycle *c)
+static void flow_cycle_run(struct revenue *r, struct cycle *c)
 {
 	struct flow_job *j = xzalloc(sizeof(*j));
 	j->r = r;
 	j->c = c;
 	forwards_sync(r, flow_synced, j);
+}
+
+static uint64_t flow_interval(const struct revenue *r)
+{
+	int64_t v = cfg_i(&r->cfg, CFG_FLOW_INTERVAL);
+	return (uint64_t)(v < 60 ? 60 : v);
+}
+
+/* Start delays as the reference (flow 30 s, fees 90 s): the fee cycle
+ * then finds a fresh flow analysis. */
+static const struct cycle_def flow_def = {
+    .name = "flow-analysis",
+    .run = flow_cycle_run,
+    .start_delay_sec = 30,
+    .interval_sec = flow_interval,
+    .jitter = 0.2,
+};
+
+void flow_cycle_start(struct revenue *r)
+{
+	r->pipe->flow = cycle_start(r, &flow_def);
 }

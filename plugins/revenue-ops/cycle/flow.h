@@ -26,12 +26,6 @@ bool flow_compute(struct revenue *r, const struct node_view *v, uint64_t now,
 		  const char *only_scid, struct flow_run *out, char **err)
     __attribute__((warn_unused_result));
 
-/* The reference's FlowMetrics object for one channel, with its temporal
- * profile as `temporal` (new reference). */
-json_t *flow_chan_json(const struct flow_chan *c, uint64_t now);
-
-json_t *flow_peer_json(const struct flow_peer *p);
-
 /* The fee controller's time_intensity for @scid at @now from the last
  * flow run's profile (temporal_intensity_at), -1 when there is none or it
  * has not graduated. Kept in memory by the flow cycle: the fee cycle reads
@@ -42,7 +36,8 @@ double flow_time_intensity(const struct revenue *r, const char *scid,
 struct u64map;
 void flow_temporal_cache_free(struct u64map *cache);
 
-/* cycles.h body of the "flow-analysis" cycle. */
-void flow_cycle_run(struct revenue *r, struct cycle *c);
+/* Start the "flow-analysis" cycle (30 s after start, then every
+ * flow_interval ± 20 %); the pipeline (pipeline.h) must exist. */
+void flow_cycle_start(struct revenue *r);
 
 #endif

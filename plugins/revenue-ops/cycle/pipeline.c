@@ -1,5 +1,4 @@
-/* The decision pipeline's shared state, cycle wiring, engine parameters
- * from the configuration, and small helpers; see pipeline.h. */
+/* The state the flow and fee cycles share; see pipeline.h. */
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/base/node.h"
 #include "common/json_util.h"
@@ -7,8 +6,6 @@
 #include "common/u64map.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
-#include "plugins/revenue-ops/cycle/fee.h"
-#include "plugins/revenue-ops/cycle/flow.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include <string.h>
 
@@ -40,36 +37,6 @@ void pipeline_set_fee_last(struct revenue *r, const struct fee_last *l)
 
 /* ---- cycles and waiters ---- */
 
-static uint64_t flow_interval(const struct revenue *r)
-{
-	int64_t v = cfg_i(&r->cfg, CFG_FLOW_INTERVAL);
-	return (uint64_t)(v < 60 ? 60 : v);
-}
-
-static uint64_t fee_interval(const struct revenue *r)
-{
-	int64_t v = cfg_i(&r->cfg, CFG_FEE_INTERVAL);
-	return (uint64_t)(v < 60 ? 60 : v);
-}
-
-/* Start delays as the reference (flow 30 s, fees 90 s): the fee cycle
- * then finds a fresh flow analysis. */
-static const struct cycle_def flow_def = {
-    .name = "flow-analysis",
-    .run = flow_cycle_run,
-    .start_delay_sec = 30,
-    .interval_sec = flow_interval,
-    .jitter = 0.2,
-};
-
-static const struct cycle_def fee_def = {
-    .name = "fee-adjustment",
-    .run = fee_cycle_run,
-    .start_delay_sec = 90,
-    .interval_sec = fee_interval,
-    .jitter = 0.2,
-};
-
 void pipeline_init(struct revenue *r)
 {
 	struct pipeline *pp = xzalloc(sizeof(*pp));
@@ -77,24 +44,31 @@ void pipeline_init(struct revenue *r)
 	pp->last = u64map_new();
 	pp->clboss_present = -1;
 	r->pipe = pp;
-	pp->flow = cycle_start(r, &flow_def);
-	pp->fee = cycle_start(r, &fee_def);
+}
+
+/* Free a map whose values are single allocations (accepts NULL). */
+static void free_values(struct u64map *m)
+{
+	void *v;
+	uint64_t k;
+
+	if (!m)
+		return;
+	while ((v = u64map_pop_any(m, &k)))
+		free(v);
+	u64map_free(m);
 }
 
 void pipeline_free(struct revenue *r)
 {
 	struct pipeline *pp = r->pipe;
-	void *v;
-	uint64_t k;
 
 	if (!pp)
 		return;
 	cycle_stop(pp->flow);
 	cycle_stop(pp->fee);
-	while ((v = u64map_pop_any(pp->last, &k)))
-		free(v);
-	u64map_free(pp->last);
-	flow_temporal_cache_free(pp->temporal);
+	free_values(pp->last);
+	free_values(pp->temporal);
 	free(pp->flow_waiters);
 	free(pp->fee_waiters);
 	ratelimit_free(&pp->policy_rl);
@@ -154,4 +128,29 @@ void pipeline_fee_finished(struct revenue *r)
 	struct pipeline *pp = r->pipe;
 	run_waiters(r, &pp->fee_waiters, &pp->n_fee_waiters,
 		    &pp->cap_fee_waiters);
+}
+
+json_t *fee_cycle_summary_json(const struct fee_cycle_summary *s)
+{
+	return json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:i,s:i,s:i,s:i,s:i}",
+			 "time", (json_int_t)s->time_sec, "action",
+			 s->action ? s->action : "no_change",
+			 "dominant_input", s->dominant_step, "reason",
+			 s->dominant_reason, "safety_block", s->safety_block,
+			 "evaluated", s->evaluated, "changed", s->changed,
+			 "adopted", s->adopted, "failed", s->failed,
+			 "not_sent", s->would_change);
+}
+
+json_t *fee_cycle_counts_json(const struct fee_cycle_summary *s)
+{
+	return json_pack(
+	    "{s:I,s:s,s:s?,s:s?,s:s?,s:i,s:i,s:i,s:i,s:i,s:i,"
+	    "s:i,s:i}",
+	    "time", (json_int_t)s->time_sec, "action",
+	    s->action ? s->action : "none", "dominant_input", s->dominant_step,
+	    "reason", s->dominant_reason, "safety_block", s->safety_block,
+	    "evaluated", s->evaluated, "changed", s->changed, "adopted",
+	    s->adopted, "held", s->held, "unchanged", s->unchanged, "failed",
+	    s->failed, "not_sent", s->would_change, "errors", s->errors);
 }

@@ -1,27 +1,27 @@
-/* The decision pipeline of cl-revenue-ops: the flow cycle (flow_cycle.c),
- * the fee cycle (fee_cycle.c), policies (policy.c), peer reputation and
- * uptime (peers.c) and the CLBOSS bridge (clboss.c). This header holds the
- * state they share (one struct pipeline hangs off struct revenue) and the
- * entry points main.c wires into its tables.
+/* The state the decision cycles share, in one struct pipeline hanging
+ * off struct revenue; this file is its only owner. Who writes what:
+ *   flow cycle (flow.c)     temporal profiles, snapshot_done, runs done
+ *   fee cycle (fee.c)       the last decision per channel, the summary
+ *   CLBOSS calls (clboss.c) whether CLBOSS runs
+ *   publication (publish.c) when the reports were last published
+ *   the RPCs (rpc/)         the rate limiters of policy writes and forced
+ *                           commands
+ * and everyone may wait for the end of a flow or fee run.
  *
- * Ownership: pipeline_init() allocates r->pipe, pipeline_free() releases
- * it (accepts a revenue whose pipeline never started). */
+ * Ownership: pipeline_init() allocates r->pipe, pipeline_free() stops the
+ * cycles and releases it (accepts a revenue whose pipeline never
+ * started). */
 #ifndef HIVE_REVENUE_OPS_PIPELINE_H
 #define HIVE_REVENUE_OPS_PIPELINE_H
 #include "engine/fee_ctl.h"
-#include "engine/flow.h"
-#include "engine/reputation.h"
 #include "plugins/revenue-ops/base/ratelimit.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct command;
 struct cycle;
-struct plugin;
 struct revenue;
-struct ro_config;
 struct u64map;
 
 /* What the last fee cycle did with one channel (kept in memory for
@@ -84,7 +84,7 @@ struct pipeline {
 	unsigned flow_runs_done;
 	/* Temporal profiles of the UTC day temporal_day (they change only
 	 * when a day completes): scid (as u64) -> struct temporal_profile *
-	 * (flow_cycle.c). NULL until the first flow run. */
+	 * (flow.c). NULL until the first flow run. */
 	struct u64map *temporal;
 	uint64_t temporal_day;
 	/* Datastore publishing (publish.h): when the dashboard and the
@@ -94,7 +94,8 @@ struct pipeline {
 	bool publish_warned;
 };
 
-/* Create the pipeline state and start the flow and fee cycles. */
+/* Create the pipeline state (flow_cycle_start and fee_cycle_start then
+ * start the cycles). */
 void pipeline_init(struct revenue *r);
 /* Stop the cycles and free everything (accepts r->pipe == NULL). */
 void pipeline_free(struct revenue *r);
@@ -114,8 +115,13 @@ const struct fee_last *pipeline_fee_last(const struct revenue *r,
 /* Replace the record for @l->scid (copied). */
 void pipeline_set_fee_last(struct revenue *r, const struct fee_last *l);
 
-/* Add the pipeline's fields to a revenue-status result: channel_states,
- * recent_fee_changes (last 10), recent_rebalances, fee_decision, cycles. */
-void pipeline_status_fields(struct revenue *r, json_t *res);
+/* The last fee cycle's decision summary, as revenue-fee-debug's
+ * last_cycle_decision and the datastore's revenue/status show it: {time,
+ * action, dominant_input, reason, safety_block, evaluated, changed,
+ * adopted, failed, not_sent} (new reference). */
+json_t *fee_cycle_summary_json(const struct fee_cycle_summary *s);
+/* The summary with every count, as revenue-status and revenue-cycle show
+ * it (new reference). */
+json_t *fee_cycle_counts_json(const struct fee_cycle_summary *s);
 
 #endif

@@ -5,7 +5,6 @@
 #include "common/rpc.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/base/config.h"
-#include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/cycle/acct_live.h"

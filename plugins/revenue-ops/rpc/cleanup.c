@@ -195,6 +195,6 @@ void json_revenue_cleanup_closed(struct command *cmd, const json_t *params)
 
 	if (!command_params(cmd, params, none) || !reports_ready(cmd))
 		return;
-	acct_live_fetch(reports_revenue(cmd), command_id(cmd), ACCT_LIVE_CLOSED, cleanup_live,
-			cmd);
+	acct_live_fetch(reports_revenue(cmd), command_id(cmd), ACCT_LIVE_CLOSED,
+			cleanup_live, cmd);
 }

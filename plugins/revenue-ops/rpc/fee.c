@@ -1,6 +1,5 @@
-/* RPCs of the decision pipeline: revenue-set-fee, revenue-fee-debug,
- * revenue-wake-all, revenue-cycle, revenue-fee-cycle, revenue-analyze,
- * and the pipeline's part of revenue-status. */
+/* revenue-set-fee, and the RPCs that run the cycles now:
+ * revenue-wake-all, revenue-cycle, revenue-fee-cycle. */
 #include "common/clock.h"
 #include "common/errcode.h"
 #include "common/json_util.h"
@@ -11,9 +10,7 @@
 #include "plugins/revenue-ops/cycle/clboss.h"
 #include "plugins/revenue-ops/store/clboss.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
-#include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/store/fee_state.h"
-#include "plugins/revenue-ops/cycle/flow.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/store/peers.h"
 #include "plugins/revenue-ops/cycle/params.h"
@@ -31,39 +28,6 @@
 static uint64_t now_sec(struct revenue *r)
 {
 	return clock_wall_sec(plugin_clock(r->plugin));
-}
-
-/* A channel given as an scid (':' accepted) or a 64-hex channel id. */
-static bool channel_ref_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (scid_valid(s))
-		return true;
-	if (n != 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return true;
-}
-
-static char *normalise_scid(const char *s)
-{
-	char *c = xstrdup(s);
-	for (char *p = c; *p; p++)
-		if (*p == ':')
-			*p = 'x';
-	return c;
-}
-
-static const struct chan_info *find_chan(const struct node_view *v,
-					 const char *ref)
-{
-	for (size_t i = 0; i < v->nchans; i++)
-		if (!strcmp(v->chans[i].scid, ref) ||
-		    !strcasecmp(v->chans[i].channel_id, ref))
-			return &v->chans[i];
-	return NULL;
 }
 
 /* ---- revenue-set-fee ---- */
@@ -257,7 +221,7 @@ static void setfee_gathered(struct revenue *r, struct node_view *v,
 		setfee_free(s);
 		return;
 	}
-	s->ci = find_chan(v, s->ref);
+	s->ci = node_find_chan(v, s->ref);
 	if (!s->ci) {
 		command_fail(s->cmd, ERR_NOT_FOUND,
 			     json_pack("{s:s}", "channel_id", s->ref),
@@ -332,7 +296,7 @@ void json_revenue_set_fee(struct command *cmd, const json_t *params)
 
 	if (!command_params(cmd, params, spec))
 		return;
-	if (!channel_ref_valid(ref)) {
+	if (!chan_ref_valid(ref)) {
 		command_fail(cmd, ERR_INVALID_PARAMS,
 			     json_pack("{s:s}", "channel_id", ref),
 			     "channel_id: '%s' is neither a short_channel_id "
@@ -379,7 +343,7 @@ void json_revenue_set_fee(struct command *cmd, const json_t *params)
 	s = xzalloc(sizeof(*s));
 	s->cmd = cmd;
 	s->r = r;
-	s->ref = normalise_scid(ref);
+	s->ref = chan_ref_normalise(ref);
 	s->requested = fee;
 	s->base = base;
 	s->has_base = has_base;
@@ -389,45 +353,7 @@ void json_revenue_set_fee(struct command *cmd, const json_t *params)
 
 /* ---- revenue-fee-debug ---- */
 
-void json_revenue_fee_debug(struct command *cmd, const json_t *params)
-{
-	struct revenue *r = plugin_app(command_plugin(cmd));
-	const char *ref = NULL;
-	const struct param spec[] = {
-	    {"channel_id", PARAM_STRING, false, &ref},
-	    {NULL},
-	};
-	char *norm;
-
-	if (!command_params(cmd, params, spec))
-		return;
-	if (ref && !channel_ref_valid(ref)) {
-		command_fail(cmd, ERR_INVALID_PARAMS,
-			     json_pack("{s:s}", "channel_id", ref),
-			     "channel_id: '%s' is neither a short_channel_id "
-			     "nor a 64-hex channel id",
-			     ref);
-		return;
-	}
-	norm = ref ? normalise_scid(ref) : NULL;
-	fee_debug_start(r, cmd, norm);
-	free(norm);
-}
-
 /* ---- revenue-wake-all ---- */
-
-static json_t *summary_json(const struct fee_cycle_summary *s)
-{
-	return json_pack(
-	    "{s:I,s:s,s:s?,s:s?,s:s?,s:i,s:i,s:i,s:i,s:i,s:i,"
-	    "s:i,s:i}",
-	    "time", (json_int_t)s->time_sec, "action",
-	    s->action ? s->action : "none", "dominant_input", s->dominant_step,
-	    "reason", s->dominant_reason, "safety_block", s->safety_block,
-	    "evaluated", s->evaluated, "changed", s->changed, "adopted",
-	    s->adopted, "held", s->held, "unchanged", s->unchanged, "failed",
-	    s->failed, "not_sent", s->would_change, "errors", s->errors);
-}
 
 /* What revenue-cycle, revenue-fee-cycle and revenue-wake-all run. */
 enum run_what { RUN_FLOW = 1, RUN_FEES = 2, RUN_ALL = RUN_FLOW | RUN_FEES };
@@ -471,7 +397,7 @@ static void run_finish(struct revenue *r, void *arg)
 				    json_integer(s->evaluated));
 		json_object_set_new(res, "adjusted_channels",
 				    json_integer(s->changed));
-		json_object_set_new(res, "fee_cycle", summary_json(s));
+		json_object_set_new(res, "fee_cycle", fee_cycle_counts_json(s));
 	}
 	json_object_set_new(
 	    res, "message",
@@ -567,162 +493,4 @@ void json_revenue_cycle(struct command *cmd, const json_t *params)
 		     !strcmp(sub, "rebalance")
 			 ? " (this version has no rebalancer)"
 			 : "");
-}
-
-/* ---- revenue-analyze (read only) ---- */
-
-struct analyze {
-	struct command *cmd;
-	char *ref;
-};
-
-static void analyze_gathered(struct revenue *r, struct node_view *v,
-			     const char *gerr, void *arg)
-{
-	struct analyze *a = arg;
-	struct command *cmd = a->cmd;
-	uint64_t now = now_sec(r);
-	struct flow_run run;
-	char *err = NULL;
-	const char *only = NULL;
-
-	if (gerr) {
-		command_fail(cmd, ERR_RPC_FAILED, NULL, "%s", gerr);
-		goto out;
-	}
-	if (a->ref) {
-		const struct chan_info *ci = find_chan(v, a->ref);
-		if (!ci) {
-			command_fail(cmd, ERR_NOT_FOUND,
-				     json_pack("{s:s}", "channel_id", a->ref),
-				     "Unknown channel %s", a->ref);
-			goto out;
-		}
-		if (!ci->active) {
-			command_ok(cmd,
-				   json_pack("{s:s,s:n,s:s}", "channel",
-					     ci->scid, "analysis", "message",
-					     "channel is not active"));
-			goto out;
-		}
-		only = ci->scid;
-	}
-	if (!flow_compute(r, v, now, only, &run, &err)) {
-		command_fail(cmd, ERR_DATABASE, NULL, "%s", err);
-		free(err);
-		goto out;
-	}
-	if (only) {
-		struct reputation_params rp;
-		struct reputation_state rs;
-		struct reputation_uptime up;
-		json_t *an = flow_chan_json(&run.ch[0], now);
-		bool found = false;
-		params_reputation(&r->cfg, &rp);
-		if (peers_reputation_get(r, run.ch[0].ci->peer_id, &rs, &found,
-					 &err) &&
-		    peers_uptime(r, run.ch[0].ci->peer_id,
-				 run.ch[0].ci->peer_connected,
-				 now > 86400 ? now - 86400 : 0, now, &up, &err))
-			json_object_set_new(
-			    an, "peer",
-			    json_pack(
-				"{s:f,s:f,s:f,s:f,s:i}", "reputation_score",
-				reputation_score(&rp, found ? &rs : NULL, now),
-				"successes", found ? rs.successes : 0.0,
-				"failures", found ? rs.failures : 0.0,
-				"uptime_24h_pct", up.uptime_pct,
-				"disconnects_24h", (int)up.disconnects));
-		free(err);
-		command_ok(cmd, json_pack("{s:s,s:o,s:b}", "channel", only,
-					  "analysis", an, "read_only", true));
-	} else {
-		json_t *chans = json_array(), *peers = json_array();
-		json_t *by_state = json_object();
-		for (size_t i = 0; i < run.n; i++) {
-			json_array_append_new(chans,
-					      flow_chan_json(&run.ch[i], now));
-			if (run.ch[i].ok) {
-				const char *k =
-				    flow_class_name(run.ch[i].res.cls);
-				json_t *c = json_object_get(by_state, k);
-				json_object_set_new(
-				    by_state, k,
-				    json_integer(c ? json_integer_value(c) + 1
-						   : 1));
-			}
-		}
-		for (size_t i = 0; i < run.npeers; i++)
-			json_array_append_new(peers,
-					      flow_peer_json(&run.peers[i]));
-		command_ok(cmd,
-			   json_pack("{s:o,s:o,s:{s:i,s:o},s:b}", "channels",
-				     chans, "peers", peers, "summary", "total",
-				     (int)run.n, "by_state", by_state,
-				     "read_only", true));
-	}
-	flow_run_free(&run);
-out:
-	node_view_free(v);
-	free(a->ref);
-	free(a);
-}
-
-void json_revenue_analyze(struct command *cmd, const json_t *params)
-{
-	struct revenue *r = plugin_app(command_plugin(cmd));
-	const char *ref = NULL;
-	const struct param spec[] = {
-	    {"channel_id", PARAM_STRING, false, &ref},
-	    {NULL},
-	};
-	struct analyze *a;
-
-	if (!command_params(cmd, params, spec))
-		return;
-	if (ref && !channel_ref_valid(ref)) {
-		command_fail(cmd, ERR_INVALID_PARAMS,
-			     json_pack("{s:s}", "channel_id", ref),
-			     "channel_id: '%s' is neither a short_channel_id "
-			     "nor a 64-hex channel id",
-			     ref);
-		return;
-	}
-	a = xzalloc(sizeof(*a));
-	a->cmd = cmd;
-	a->ref = ref ? normalise_scid(ref) : NULL;
-	gather_node(r, command_id(cmd), analyze_gathered, a);
-}
-
-/* ---- revenue-status: the pipeline's fields ---- */
-
-void pipeline_status_fields(struct revenue *r, json_t *res)
-{
-	const struct fee_cycle_summary *s;
-
-	if (!r->pipe || !r->db)
-		return;
-	s = &r->pipe->summary;
-	json_object_set_new(res, "channel_states",
-			    flow_channel_states_json(r, now_sec(r)));
-	json_object_set_new(res, "recent_fee_changes",
-			    fee_changes_recent(r, NULL, 10));
-	/* The rebalancer records here once it exists. */
-	json_object_set_new(res, "recent_rebalances", json_array());
-	json_object_set_new(
-	    res, "fee_decision",
-	    s->time_sec
-		? json_pack("{s:s,s:s?,s:s?,s:s?,s:I,s:o}", "action", s->action,
-			    "reason", s->dominant_reason, "dominant_input",
-			    s->dominant_step, "safety_block", s->safety_block,
-			    "time", (json_int_t)s->time_sec, "cycle",
-			    summary_json(s))
-		: json_pack("{s:s,s:n,s:n,s:s?}", "action", "none", "reason",
-			    "dominant_input", "safety_block", NULL));
-	json_object_set_new(res, "cycles",
-			    json_pack("[o,o]", cycle_status_json(r->pipe->flow),
-				      cycle_status_json(r->pipe->fee)));
-	json_object_set_new(
-	    res, "fee_authority_enabled",
-	    json_boolean(cfg_b(&r->cfg, CFG_FEE_AUTHORITY_ENABLED)));
 }

@@ -125,5 +125,6 @@ void json_revenue_history(struct command *cmd, const json_t *params)
 
 	if (!command_params(cmd, params, none) || !reports_ready(cmd))
 		return;
-	acct_live_fetch(reports_revenue(cmd), command_id(cmd), 0, history_live, cmd);
+	acct_live_fetch(reports_revenue(cmd), command_id(cmd), 0,
+			history_live, cmd);
 }

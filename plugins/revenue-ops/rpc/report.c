@@ -161,7 +161,8 @@ static void report_peer(struct report_req *q, struct revenue *r,
 	cl = json_array();
 	for (size_t i = 0; i < nclosed; i++)
 		if (!strcasecmp(closed[i].peer_id, q->peer))
-			json_array_append_new(cl, reports_closed_json(&closed[i]));
+			json_array_append_new(cl,
+					      reports_closed_json(&closed[i]));
 	for (size_t i = 0; i < v->n; i++)
 		nfound += !strcasecmp(v->chans[i].ci.peer_id, q->peer);
 	free(closed);
@@ -357,6 +358,6 @@ void json_revenue_report(struct command *cmd, const json_t *params)
 	if (peer)
 		snprintf(q->peer, sizeof(q->peer), "%s", peer);
 	q->days = (uint32_t)days;
-	acct_live_fetch(reports_revenue(cmd), command_id(cmd), ACCT_LIVE_FUNDS, report_live,
-			q);
+	acct_live_fetch(reports_revenue(cmd), command_id(cmd), ACCT_LIVE_FUNDS,
+			report_live, q);
 }

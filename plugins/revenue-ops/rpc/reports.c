@@ -399,7 +399,8 @@ void json_revenue_profitability(struct command *cmd, const json_t *params)
 	q->cmd = cmd;
 	if (scid)
 		snprintf(q->scid_buf, sizeof(q->scid_buf), "%s", scid);
-	acct_live_fetch(reports_revenue(cmd), command_id(cmd), 0, prof_live, q);
+	acct_live_fetch(reports_revenue(cmd), command_id(cmd), 0,
+			prof_live, q);
 }
 
 /* ---- revenue-dashboard ---- */
@@ -454,5 +455,6 @@ void json_revenue_dashboard(struct command *cmd, const json_t *params)
 	q = xzalloc(sizeof(*q));
 	q->cmd = cmd;
 	q->days = (uint32_t)days;
-	acct_live_fetch(reports_revenue(cmd), command_id(cmd), ACCT_LIVE_FUNDS, dash_live, q);
+	acct_live_fetch(reports_revenue(cmd), command_id(cmd), ACCT_LIVE_FUNDS,
+			dash_live, q);
 }

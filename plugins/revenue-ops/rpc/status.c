@@ -7,11 +7,48 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/cycle/schedule.h"
+#include "plugins/revenue-ops/store/fee_state.h"
+#include "plugins/revenue-ops/store/flow_state.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
 #include <string.h>
+
+/* The pipeline's part: channel_states, recent_fee_changes (last 10),
+ * recent_rebalances, fee_decision, cycles. */
+static void pipeline_status_fields(struct revenue *r, json_t *res)
+{
+	uint64_t now = clock_wall_sec(plugin_clock(r->plugin));
+	const struct fee_cycle_summary *s;
+
+	if (!r->pipe || !r->db)
+		return;
+	s = &r->pipe->summary;
+	json_object_set_new(res, "channel_states",
+			    flow_channel_states_json(r, now));
+	json_object_set_new(res, "recent_fee_changes",
+			    fee_changes_recent(r, NULL, 10));
+	/* The rebalancer records here once it exists. */
+	json_object_set_new(res, "recent_rebalances", json_array());
+	json_object_set_new(
+	    res, "fee_decision",
+	    s->time_sec
+		? json_pack("{s:s,s:s?,s:s?,s:s?,s:I,s:o}", "action", s->action,
+			    "reason", s->dominant_reason, "dominant_input",
+			    s->dominant_step, "safety_block", s->safety_block,
+			    "time", (json_int_t)s->time_sec, "cycle",
+			    fee_cycle_counts_json(s))
+		: json_pack("{s:s,s:n,s:n,s:s?}", "action", "none", "reason",
+			    "dominant_input", "safety_block", NULL));
+	json_object_set_new(res, "cycles",
+			    json_pack("[o,o]", cycle_status_json(r->pipe->flow),
+				      cycle_status_json(r->pipe->fee)));
+	json_object_set_new(
+	    res, "fee_authority_enabled",
+	    json_boolean(cfg_b(&r->cfg, CFG_FEE_AUTHORITY_ENABLED)));
+}
 
 static void status_channels(struct rpc *rpc, const struct rpc_reply *reply,
 			    void *arg)
