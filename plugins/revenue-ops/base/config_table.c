@@ -2,8 +2,8 @@
  * option name of the reference plugin we accept for compatibility. Names
  * and defaults follow the reference so existing configuration files keep
  * their meaning; ranges are wide enough for any value it accepted. */
-#include "plugins/revenue-ops/base/config.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/base/config.h"
 #include <stddef.h>
 
 static const char *const fee_profiles[] = {"active", "conservative", NULL};

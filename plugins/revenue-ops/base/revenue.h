@@ -1,5 +1,6 @@
 /* cl-revenue-ops' shared state: one instance, owned by main(). Modules get
- * it through plugin_app(). */
+ * it through plugin_app(). The pointers below are each owned by one
+ * module, which creates and frees them; no other writes them. */
 #ifndef HIVE_REVENUE_OPS_REVENUE_H
 #define HIVE_REVENUE_OPS_REVENUE_H
 #include "engine/rng.h"
@@ -23,17 +24,18 @@ struct revenue {
 	struct ro_config cfg;
 	bool cfg_ready;
 	uint64_t started_at;
-	struct forwards_sync_state *fwd_sync;
-	struct loop_timer *sync_timer;
+	struct forwards_sync_state *fwd_sync; /* cycle/forwards_sync.c */
+	struct loop_timer *sync_timer;	      /* rpc/notify.c, main.c */
 	/* Seeded from the OS (or the simulator's seed): every random draw of
 	 * the plugin comes from here, so a simulation replays exactly. */
 	struct rng rng;
-	/* Flow and fee cycles, policies (pipeline.h). */
+	/* The state the flow and fee cycles share (cycle/pipeline.h). */
 	struct pipeline *pipe;
-	/* Lifecycle accounting and the daily snapshots (accounting.h). */
+	/* Lifecycle accounting and the daily snapshots
+	 * (cycle/accounting.h, its state in cycle/acct.h). */
 	struct accounting *acct;
 	/* Transitions of fee_authority_enabled since start, for
-	 * revenue-fee-authority-status (config_rpc.c). */
+	 * revenue-fee-authority-status (rpc/config.c). */
 	struct {
 		bool enabled;
 		uint64_t generation;

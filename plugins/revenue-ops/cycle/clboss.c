@@ -7,11 +7,11 @@
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/store/clboss.h"
 #include "plugins/revenue-ops/store/policy.h"
-#include "plugins/revenue-ops/base/revenue.h"
 #include <string.h>
 
 #define CLBOSS_RECHECK_SEC 300

@@ -1,21 +1,21 @@
-/* The flow cycle; see flow_cycle.h. */
+/* The flow cycle; see flow.h. */
 #include "plugins/revenue-ops/cycle/flow.h"
 #include "common/clock.h"
 #include "common/plugin.h"
 #include "common/store.h"
 #include "common/u64map.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/cycle/clboss.h"
-#include "plugins/revenue-ops/cycle/schedule.h"
-#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
-#include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/cycle/gather.h"
-#include "plugins/revenue-ops/store/peers.h"
 #include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/cycle/schedule.h"
+#include "plugins/revenue-ops/store/fee_state.h"
+#include "plugins/revenue-ops/store/forwards.h"
+#include "plugins/revenue-ops/store/peers.h"
 #include "plugins/revenue-ops/store/policy.h"
-#include "plugins/revenue-ops/base/revenue.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -6,8 +6,8 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/base/config.h"
-#include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/store/fee_state.h"
 #include <string.h>
 

@@ -1,12 +1,12 @@
 /* The state the flow and fee cycles share; see pipeline.h. */
 #include "plugins/revenue-ops/cycle/pipeline.h"
-#include "plugins/revenue-ops/base/node.h"
 #include "common/json_util.h"
 #include "common/plugin.h"
 #include "common/u64map.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/cycle/schedule.h"
+#include "plugins/revenue-ops/base/node.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/schedule.h"
 #include <string.h>
 
 /* ---- last decisions ---- */

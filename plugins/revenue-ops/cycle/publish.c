@@ -5,11 +5,11 @@
 #include "common/rpc.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/base/config.h"
-#include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/cycle/acct_live.h"
 #include "plugins/revenue-ops/cycle/acct_pnl.h"
 #include "plugins/revenue-ops/cycle/acct_report.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
 #include <string.h>
 
 char *publish_text(json_t *payload, uint64_t now, const char **why)

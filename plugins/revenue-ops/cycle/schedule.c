@@ -1,4 +1,4 @@
-/* Periodic cycles; see cycles.h. */
+/* Periodic cycles; see schedule.h. */
 #include "plugins/revenue-ops/cycle/schedule.h"
 #include "common/clock.h"
 #include "common/loop.h"

@@ -9,12 +9,11 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/base/revenue.h"
-#include "plugins/revenue-ops/cycle/fee.h"
-#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/cycle/gather.h"
 #include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
 #include "plugins/revenue-ops/store/anchor.h"
+#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/store/policy.h"
 #include <ctype.h>
 #include <math.h>

@@ -9,7 +9,6 @@
 #include "plugins/revenue-ops/cycle/acct_report.h"
 #include "plugins/revenue-ops/rpc/reports.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
-#include "plugins/revenue-ops/store/acct_archive.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -7,17 +7,16 @@
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/cycle/clboss.h"
-#include "plugins/revenue-ops/store/clboss.h"
-#include "plugins/revenue-ops/cycle/schedule.h"
-#include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/cycle/gather.h"
-#include "plugins/revenue-ops/store/peers.h"
 #include "plugins/revenue-ops/cycle/params.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
-#include "plugins/revenue-ops/store/policy.h"
-#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/schedule.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
+#include "plugins/revenue-ops/store/clboss.h"
+#include "plugins/revenue-ops/store/fee_state.h"
+#include "plugins/revenue-ops/store/policy.h"
 #include <math.h>
 #include <string.h>
 

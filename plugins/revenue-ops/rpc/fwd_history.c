@@ -6,10 +6,10 @@
 #include "common/json_util.h"
 #include "common/plugin.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/store/acct_db.h"
 #include "plugins/revenue-ops/base/revenue.h"
-#include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
+#include "plugins/revenue-ops/store/acct_db.h"
+#include "plugins/revenue-ops/store/forwards.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

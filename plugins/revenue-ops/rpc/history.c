@@ -7,7 +7,6 @@
 #include "common/util.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/cycle/acct_live.h"
-#include "plugins/revenue-ops/cycle/acct_pnl.h"
 #include "plugins/revenue-ops/cycle/acct_report.h"
 #include "plugins/revenue-ops/rpc/reports.h"
 #include "plugins/revenue-ops/rpc/rpc.h"

@@ -7,8 +7,8 @@
 #include "common/store.h"
 #include "common/util.h"
 #include "plugins/revenue-ops/base/revenue.h"
-#include "plugins/revenue-ops/rpc/rpc.h"
 #include "plugins/revenue-ops/cycle/forwards_sync.h"
+#include "plugins/revenue-ops/rpc/rpc.h"
 #include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/store/peers.h"
 

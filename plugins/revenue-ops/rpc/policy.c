@@ -15,10 +15,10 @@
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/cycle/pipeline.h"
-#include "plugins/revenue-ops/store/policy.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
+#include "plugins/revenue-ops/store/policy.h"
 #include <math.h>
 #include <string.h>
 #include <strings.h>

@@ -8,10 +8,10 @@
 #include "common/errcode.h"
 #include "common/plugin.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/rpc/portfolio_math.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/cycle/acct_live.h"
-#include "plugins/revenue-ops/cycle/acct_pnl.h"
+#include "plugins/revenue-ops/store/acct_db.h"
+#include "plugins/revenue-ops/rpc/portfolio_math.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
 #include <math.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * Each report fetches a live view of the node (acct_live_fetch), computes
  * every number from the database and engine/pnl.h in msat, and converts
  * to sat only in the output (cycle/acct_report.h). Nothing here writes. */
+#include "plugins/revenue-ops/rpc/reports.h"
 #include "common/clock.h"
 #include "common/errcode.h"
 #include "common/json_util.h"
@@ -13,7 +14,6 @@
 #include "plugins/revenue-ops/cycle/acct_live.h"
 #include "plugins/revenue-ops/cycle/acct_pnl.h"
 #include "plugins/revenue-ops/cycle/acct_report.h"
-#include "plugins/revenue-ops/rpc/reports.h"
 #include "plugins/revenue-ops/rpc/rpc.h"
 #include "plugins/revenue-ops/store/acct_archive.h"
 #include <math.h>

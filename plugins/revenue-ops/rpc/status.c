@@ -6,14 +6,14 @@
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/cycle/pipeline.h"
 #include "plugins/revenue-ops/cycle/schedule.h"
+#include "plugins/revenue-ops/rpc/rpc.h"
 #include "plugins/revenue-ops/store/fee_state.h"
 #include "plugins/revenue-ops/store/flow_state.h"
-#include "plugins/revenue-ops/cycle/forwards_sync.h"
 #include "plugins/revenue-ops/store/forwards.h"
-#include "plugins/revenue-ops/base/revenue.h"
-#include "plugins/revenue-ops/rpc/rpc.h"
 #include <string.h>
 
 /* The pipeline's part: channel_states, recent_fee_changes (last 10),

@@ -1,6 +1,7 @@
-/* Accounting's SQL: reads of forwards, rollups and costs, and the rows of
- * migration 4 (schema_accounting.c). Plain structs in and out; no RPC, no
- * JSON. Write functions run inside the caller's transaction (each
+/* Accounting's SQL: reads of forwards, rollups and costs, the rows of
+ * channel opens, splices and rebalances of migration 4
+ * (schema_accounting.c; closures, the archive and snapshots are in
+ * acct_archive.h). Plain structs in and out; no RPC, no JSON. Write functions run inside the caller's transaction (each
  * lifecycle event's writes are one transaction, opened by the caller).
  *
  * Forward totals combine the raw `forwards` rows and the daily

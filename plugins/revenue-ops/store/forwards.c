@@ -8,8 +8,8 @@
 #include "common/clock.h"
 #include "common/json_util.h"
 #include "common/store.h"
-#include "common/util.h"
 #include "common/u64map.h"
+#include "common/util.h"
 #include "plugins/revenue-ops/base/node.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include <math.h>

@@ -6,9 +6,9 @@
 #include "common/store.h"
 #include "common/u64map.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/store/forwards.h"
 #include "plugins/revenue-ops/base/node.h"
 #include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/forwards.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

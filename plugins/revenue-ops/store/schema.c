@@ -1,8 +1,8 @@
 /* cl-revenue-ops' schema: append-only migrations (never edit a shipped
  * one; add the next). Amounts are INTEGER msat, times INTEGER seconds. */
+#include "plugins/revenue-ops/store/schema.h"
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/store/schema.h"
 
 static const char *const migrations[] = {
 	/* 1: runtime configuration overrides (revenue-config set). */

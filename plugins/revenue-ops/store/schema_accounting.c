@@ -1,4 +1,4 @@
-/* Migration 4: tables of the accounting (accounting.c, acct_db.c):
+/* Migration 4: tables of the accounting (acct_db.c, acct_archive.c):
  * channel open costs, the short_channel_ids a channel has had (a splice
  * changes it), splices, rebalance costs, closures, the frozen P&L of
  * closed channels, and daily financial snapshots.

@@ -1,5 +1,5 @@
 /* Migration 3: tables of the flow analysis, the fee controller and the
- * per-peer policies (flow_cycle.c, fee_cycle.c, policy.c, peers.c,
+ * per-peer policies (store/flow_state.c, fee_state.c, policy.c, peers.c,
  * clboss.c); migration 5: the operator's fee anchors (anchor.c). Channels
  * are keyed by short_channel_id (the reference's `channel_id` column
  * name); the 64-hex channel id is kept beside it so learned state follows

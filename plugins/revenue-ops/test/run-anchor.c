@@ -5,11 +5,10 @@
  * revenue-cleanup-closed's table list). */
 #include "common/store.h"
 #include "common/util.h"
+#include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/store/acct_archive.h"
 #include "plugins/revenue-ops/store/anchor.h"
-#include "plugins/revenue-ops/cycle/fee.h"
 #include "plugins/revenue-ops/store/fee_state.h"
-#include "plugins/revenue-ops/base/revenue.h"
 #include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"
 #include <math.h>
