@@ -6,40 +6,22 @@
 #include "common/plugin.h"
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/accounting.h"
-#include "plugins/revenue-ops/anchor.h"
-#include "plugins/revenue-ops/forwards.h"
-#include "plugins/revenue-ops/pipeline.h"
-#include "plugins/revenue-ops/reports.h"
-#include "plugins/revenue-ops/revenue.h"
-#include "plugins/revenue-ops/rpc.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/accounting.h"
+#include "plugins/revenue-ops/cycle/fee.h"
+#include "plugins/revenue-ops/cycle/flow.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/rpc/rpc.h"
+#include "plugins/revenue-ops/store/config_overrides.h"
+#include "plugins/revenue-ops/store/schema.h"
 #include <string.h>
 
-static void sync_now(struct loop *loop, void *arg)
-{
-	struct revenue *r = arg;
-	r->sync_timer = NULL;
-	forwards_sync(r, NULL, NULL);
-	(void)loop;
-}
-
-/* A forward changed: reconcile from listforwards rather than trusting the
- * notification's content, so a missed or reordered notification cannot
- * lose a forward. A zero-delay timer folds a burst of notifications read
- * together into one reconciliation. */
-static void on_forward_event(struct plugin *p, const json_t *payload)
-{
-	struct revenue *r = plugin_app(p);
-	if (!r->sync_timer)
-		r->sync_timer = loop_add_timer(plugin_loop(p), 0, sync_now, r);
-	(void)payload;
-}
-
 static const struct plugin_subscription subscriptions[] = {
-	{"forward_event", on_forward_event},
+	{"forward_event", notify_forward_event},
 	{"channel_state_changed", accounting_on_channel_state},
-	{"connect", pipeline_on_connect},
-	{"disconnect", pipeline_on_disconnect},
+	{"connect", notify_connect},
+	{"disconnect", notify_disconnect},
 };
 
 static const struct plugin_method methods[] = {
@@ -181,6 +163,8 @@ static char *revenue_init(struct plugin *p, const json_t *config)
 	forwards_sync(r, NULL, NULL);
 	/* The flow and fee cycles (their timers start them). */
 	pipeline_init(r);
+	flow_cycle_start(r);
+	fee_cycle_start(r);
 	/* Lifecycle accounting and the daily snapshots. */
 	accounting_start(r);
 	plugin_log(p, PLOG_INFO,

@@ -9,10 +9,16 @@
  * and the daily snapshot. */
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/accounting.h"
-#include "plugins/revenue-ops/acct.h"
-#include "plugins/revenue-ops/forwards.h"
-#include "plugins/revenue-ops/revenue.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/accounting.h"
+#include "plugins/revenue-ops/cycle/acct_apply.h"
+#include "plugins/revenue-ops/cycle/acct_live.h"
+#include "plugins/revenue-ops/cycle/acct_pnl.h"
+#include "plugins/revenue-ops/cycle/forwards_sync.h"
+#include "plugins/revenue-ops/store/acct_archive.h"
+#include "plugins/revenue-ops/store/acct_db.h"
+#include "plugins/revenue-ops/store/forwards.h"
+#include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"
 #include <math.h>
 #include <string.h>

@@ -5,11 +5,11 @@
  * revenue-cleanup-closed's table list). */
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/acct_db.h"
-#include "plugins/revenue-ops/anchor.h"
-#include "plugins/revenue-ops/fee_cycle.h"
-#include "plugins/revenue-ops/revenue.h"
-#include "plugins/revenue-ops/schema.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/store/acct_archive.h"
+#include "plugins/revenue-ops/store/anchor.h"
+#include "plugins/revenue-ops/store/fee_state.h"
+#include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Unit tests of the temporal profiles as the flow cycle computes and
- * stores them (flow_cycle.c) on a :memory: database: the one aggregate
+ * stores them (cycle/flow.c, store/flow_state.c) on a :memory: database: the one aggregate
  * counts each settled forward for its incoming and its outgoing channel
  * and nothing else (failed, in flight, before the window, today), the
  * retention bounds what is covered, one channel alone gives the same
@@ -9,10 +9,11 @@
  * intensity from them. */
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/flow_cycle.h"
-#include "plugins/revenue-ops/gather.h"
-#include "plugins/revenue-ops/pipeline.h"
-#include "plugins/revenue-ops/revenue.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/flow.h"
+#include "plugins/revenue-ops/cycle/gather.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"
 #include <math.h>
 #include <sqlite3.h>

@@ -2,7 +2,7 @@
  * Core Lightning's schema, integer msat and the pre-v23 "msat" strings)
  * turned into quotes toward one peer, our own channel and malformed
  * entries left out. */
-#include "plugins/revenue-ops/neighbours.h"
+#include "plugins/revenue-ops/cycle/neighbours.h"
 #include "tests/check.h"
 #include <stdlib.h>
 

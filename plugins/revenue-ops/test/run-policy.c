@@ -6,11 +6,14 @@
 #include "common/errcode.h"
 #include "common/store.h"
 #include "common/util.h"
-#include "plugins/revenue-ops/fee_cycle.h"
-#include "plugins/revenue-ops/peers.h"
-#include "plugins/revenue-ops/pipeline.h"
-#include "plugins/revenue-ops/policy.h"
-#include "plugins/revenue-ops/revenue.h"
+#include "plugins/revenue-ops/base/node.h"
+#include "plugins/revenue-ops/base/revenue.h"
+#include "plugins/revenue-ops/cycle/params.h"
+#include "plugins/revenue-ops/cycle/pipeline.h"
+#include "plugins/revenue-ops/store/fee_state.h"
+#include "plugins/revenue-ops/store/peers.h"
+#include "plugins/revenue-ops/store/policy.h"
+#include "plugins/revenue-ops/store/schema.h"
 #include "tests/check.h"
 #include <math.h>
 #include <string.h>
@@ -226,21 +229,21 @@ static void test_keys_and_params(void)
 	struct ro_config c;
 	struct fee_ctl_params p;
 
-	CHECK(pipeline_scid_key("800000x1x0") != 0, "scid key");
-	CHECK(pipeline_scid_key("800000x1x0") !=
-		  pipeline_scid_key("800000x1x1"),
+	CHECK(scid_key("800000x1x0") != 0, "scid key");
+	CHECK(scid_key("800000x1x0") !=
+		  scid_key("800000x1x1"),
 	      "distinct outputs, distinct keys");
-	CHECK_EQ_INT(pipeline_scid_key("garbage"), 0, "invalid scid: 0");
+	CHECK_EQ_INT(scid_key("garbage"), 0, "invalid scid: 0");
 
 	config_init_defaults(&c);
-	pipeline_fee_params(&c, &p);
+	params_fee_ctl(&c, &p);
 	CHECK_EQ_INT(p.min_fee_ppm, 10, "min fee from config");
 	CHECK_EQ_INT(p.max_fee_ppm, 10000, "max fee from config");
 	CHECK_EQ_INT(p.base_fee_msat, -1, "base fee kept by default");
 	CHECK(p.damp_ratio == 0.25, "active profile damping");
 	config_set(&c, CFG_FEE_PROFILE,
 		   (union cfg_value){.s = xstrdup("conservative")}, true);
-	pipeline_fee_params(&c, &p);
+	params_fee_ctl(&c, &p);
 	CHECK(p.damp_ratio < 0.25, "conservative profile moves less");
 	config_free(&c);
 }

@@ -4,7 +4,7 @@
  * property loop: no feasible allocation beats the optimiser's. */
 #include "common/util.h"
 #include "engine/rng.h"
-#include "plugins/revenue-ops/portfolio_math.h"
+#include "plugins/revenue-ops/rpc/portfolio_math.h"
 #include "tests/check.h"
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Unit tests for publish_text: what may go into lightningd's datastore
  * (an object, no error member, at most 60,000 bytes, with a timestamp). */
-#include "plugins/revenue-ops/publish.h"
+#include "plugins/revenue-ops/cycle/publish.h"
 #include "tests/check.h"
 #include <stdlib.h>
 #include <string.h>
