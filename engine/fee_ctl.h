@@ -8,9 +8,10 @@
  *
  * The steps, in priority order (struct fee_ctl_decision records each one:
  * reached or not, applied or not, its reason code and every number used),
- * each with the file that implements it. fee_ctl.c runs the order and
- * holds its first two steps; the others live in four rooms, each with its
- * table tests in engine/test/run-<file>.c:
+ * each with the file that implements it. fee_ctl_order.c runs the order
+ * and holds its first two steps (its tests: engine/test/run-fee_ctl.c);
+ * the others live in four rooms, each with its table tests in
+ * engine/test/run-<file>.c:
  *
  *   fee_ctl_bounds.c     floors and ceilings: BOUNDS, COLD_START, SCARCITY
  *   fee_ctl_emergency.c  emergency rules: VEGAS, CONGESTION, PROBE,
@@ -20,14 +21,16 @@
  *   fee_ctl_guard.c      hysteresis and idempotency: MIN_CHANGE,
  *                        HYSTERESIS, IDEMPOTENT, REFRESH
  *
- * fee_ctl_state.c seeds, adopts and (de)serialises the persisted state.
+ * fee_ctl_state.c seeds, adopts and (de)serialises the persisted state;
+ * fee_ctl.c holds the defaults and the names.
  *
- *   POLICY      (fee_ctl.c) passive: stop. static: the policy target. hive:
- *               hive_fee. Policy fees are exact: not clamped into [min, max],
- *               not guarded, not damped (only the absolute rails 0..100,000).
- *   EXTERNAL    (fee_ctl.c) the live fee differs from the fee we last set
- *               (CLBOSS or the operator changed it): adopt it, then hold off
- *               for external_hold_sec instead of fighting.
+ *   POLICY      (fee_ctl_order.c) passive: stop. static: the policy target.
+ *               hive: hive_fee. Policy fees are exact: not clamped into
+ *               [min, max], not guarded, not damped (only the absolute rails
+ *               0..100,000).
+ *   EXTERNAL    (fee_ctl_order.c) the live fee differs from the fee we last
+ *               set (CLBOSS or the operator changed it): adopt it, then hold
+ *               off for external_hold_sec instead of fighting.
  *   BOUNDS      (fee_ctl_bounds.c) floor = max(min term, chain-cost floor x
  *               flow multiplier x HTLC-hold premium x liquidity-bucket
  *               multiplier, rebalance-cost floor, balance floor); ceiling =

@@ -41,7 +41,7 @@ void fee_ctl_bounds(struct fee_ctl_run *r)
 {
 	const struct fee_ctl_params *p = r->p;
 	const struct fee_ctl_obs *o = r->o;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_BOUNDS);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_BOUNDS);
 	struct fee_ctl_step_rec *vs = &r->d->steps[FEE_STEP_VEGAS];
 	double satvb = o->feerate_perkb > 0 ? o->feerate_perkb / 1000.0 : 0;
 	double open_sat, close_sat, daily_vol, replacement, risk, chain;
@@ -129,7 +129,7 @@ void fee_ctl_bounds(struct fee_ctl_run *r)
 		else if (r->outbound < p->low_balance_ratio)
 			bal = p->low_balance_floor_ppm;
 	}
-	floor_pre = max64(max64(min_term, econ), max64(reb, bal));
+	floor_pre = imax64(imax64(min_term, econ), imax64(reb, bal));
 
 	/* An expensive channel that stopped forwarding is probably priced
 	 * out: lower its ceiling. One that never forwarded keeps it. */
@@ -155,24 +155,24 @@ void fee_ctl_bounds(struct fee_ctl_run *r)
 		s->reason = "policy_bounds";
 	}
 
-	num(s, "satvb", satvb);
-	num(s, "open_cost_sat", open_sat);
-	num(s, "close_cost_sat", close_sat);
-	num(s, "amortise_daily_sat", daily_vol);
-	num(s, "replacement_ppm", replacement);
-	num(s, "risk_premium_ppm", risk);
-	num(s, "hold_premium", hold);
-	num(s, "chain_floor_ppm", chain);
-	num(s, "flow_multiplier", flow_mult);
-	num(s, "bucket_multiplier", bucket);
-	num(s, "econ_floor_ppm", (double)econ);
-	num(s, "min_term_ppm", (double)min_term);
-	num(s, "balanced_router", balanced_router);
-	num(s, "rebalance_floor_ppm", (double)reb);
-	num(s, "balance_floor_ppm", (double)bal);
-	num(s, "virgin_amnesty", r->virgin);
-	num(s, "idle_ceiling_cut", idle_cut);
-	num(s, "floor_pre_vegas_ppm", (double)floor_pre);
+	note(s, "satvb", satvb);
+	note(s, "open_cost_sat", open_sat);
+	note(s, "close_cost_sat", close_sat);
+	note(s, "amortise_daily_sat", daily_vol);
+	note(s, "replacement_ppm", replacement);
+	note(s, "risk_premium_ppm", risk);
+	note(s, "hold_premium", hold);
+	note(s, "chain_floor_ppm", chain);
+	note(s, "flow_multiplier", flow_mult);
+	note(s, "bucket_multiplier", bucket);
+	note(s, "econ_floor_ppm", (double)econ);
+	note(s, "min_term_ppm", (double)min_term);
+	note(s, "balanced_router", balanced_router);
+	note(s, "rebalance_floor_ppm", (double)reb);
+	note(s, "balance_floor_ppm", (double)bal);
+	note(s, "virgin_amnesty", r->virgin);
+	note(s, "idle_ceiling_cut", idle_cut);
+	note(s, "floor_pre_vegas_ppm", (double)floor_pre);
 
 	/* The Vegas reflex multiplies the whole floor (defect 5). */
 	r->floor = floor_pre;
@@ -182,20 +182,20 @@ void fee_ctl_bounds(struct fee_ctl_run *r)
 		if (vs->applied && strcmp(vs->reason, "calm") == 0)
 			vs->reason = "decaying";
 	}
-	num(vs, "floor_before_ppm", (double)floor_pre);
-	num(vs, "floor_after_ppm", (double)r->floor);
+	note(vs, "floor_before_ppm", (double)floor_pre);
+	note(vs, "floor_after_ppm", (double)r->floor);
 
 	/* A protective floor wins over the ceiling. */
 	if (r->floor > ceiling)
 		ceiling = r->floor + p->protective_ceiling_headroom_ppm;
 	r->floor = clampi(r->floor, 0, p->abs_max_fee_ppm);
 	r->ceiling = clampi(ceiling, r->floor, p->abs_max_fee_ppm);
-	num(s, "floor_ppm", (double)r->floor);
-	num(s, "ceiling_ppm", (double)r->ceiling);
+	note(s, "floor_ppm", (double)r->floor);
+	note(s, "ceiling_ppm", (double)r->ceiling);
 	r->d->floor_ppm = r->floor;
 	r->d->ceiling_ppm = r->ceiling;
 	s->applied = r->current < r->floor || r->current > r->ceiling;
-	end(r, s);
+	step_end(r, s);
 }
 
 /* ---- COLD START ---- */
@@ -203,21 +203,21 @@ void fee_ctl_bounds(struct fee_ctl_run *r)
 void fee_ctl_cold_start(struct fee_ctl_run *r)
 {
 	const struct fee_ctl_params *p = r->p;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_COLD_START);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_COLD_START);
 	int64_t cap;
 
-	num(s, "total_forwards", (double)r->o->total_forward_count);
+	note(s, "total_forwards", (double)r->o->total_forward_count);
 	if (r->o->total_forward_count >= p->cold_start_forwards) {
 		s->reason = "warm";
 		return;
 	}
 	/* A new channel prices low enough to discover demand. */
 	cap = r->floor + p->cold_start_headroom_ppm;
-	r->ceiling = min64(r->ceiling,
-			   max64(p->cold_start_ceiling_min_ppm, cap));
-	r->ceiling = max64(r->ceiling, r->floor);
-	num(s, "cap_ppm", (double)cap);
-	num(s, "ceiling_ppm", (double)r->ceiling);
+	r->ceiling = imin64(r->ceiling,
+			    imax64(p->cold_start_ceiling_min_ppm, cap));
+	r->ceiling = imax64(r->ceiling, r->floor);
+	note(s, "cap_ppm", (double)cap);
+	note(s, "ceiling_ppm", (double)r->ceiling);
 	r->d->ceiling_ppm = r->ceiling;
 	s->reason = "cold_start";
 	if (r->fee > cap) {
@@ -226,7 +226,7 @@ void fee_ctl_cold_start(struct fee_ctl_run *r)
 		r->d->reason = "cold_start";
 		r->d->decided_by = FEE_STEP_COLD_START;
 	}
-	end(r, s);
+	step_end(r, s);
 }
 
 /* ---- SCARCITY (+ the final clamp of the normal path) ---- */
@@ -234,7 +234,7 @@ void fee_ctl_cold_start(struct fee_ctl_run *r)
 void fee_ctl_scarcity(struct fee_ctl_run *r)
 {
 	const struct fee_ctl_params *p = r->p;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_SCARCITY);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_SCARCITY);
 	struct congestion_params cp = p->congestion;
 	double bal = 1, slot = 1, thr = p->scarcity_threshold;
 	int64_t before;
@@ -271,12 +271,12 @@ void fee_ctl_scarcity(struct fee_ctl_run *r)
 			r->d->decided_by = FEE_STEP_SCARCITY;
 		}
 	}
-	num(s, "outbound_ratio", r->outbound);
-	num(s, "threshold", thr);
-	num(s, "balance_multiplier", bal);
-	num(s, "util_ema", r->st->htlc_util_ema);
-	num(s, "slot_multiplier", slot);
-	num(s, "virgin", r->virgin);
+	note(s, "outbound_ratio", r->outbound);
+	note(s, "threshold", thr);
+	note(s, "balance_multiplier", bal);
+	note(s, "util_ema", r->st->htlc_util_ema);
+	note(s, "slot_multiplier", slot);
+	note(s, "virgin", r->virgin);
 	before = r->fee;
 	r->fee = clampi(r->fee, r->floor, r->ceiling);
 	if (r->fee != before && !s->applied) {
@@ -285,7 +285,7 @@ void fee_ctl_scarcity(struct fee_ctl_run *r)
 		r->d->decided_by = FEE_STEP_BOUNDS;
 		r->d->reason = r->fee > before ? "floor_raise" : "ceiling_cut";
 	}
-	num(s, "clamp_floor_ppm", (double)r->floor);
-	num(s, "clamp_ceiling_ppm", (double)r->ceiling);
-	end(r, s);
+	note(s, "clamp_floor_ppm", (double)r->floor);
+	note(s, "clamp_ceiling_ppm", (double)r->ceiling);
+	step_end(r, s);
 }

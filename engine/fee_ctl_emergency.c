@@ -7,7 +7,7 @@
  *
  * Where this departs from the reference H line, on purpose:
  *  - probe and fire-sale fees are not clamped into [min, max] (defect 3;
- *    fee_ctl.c turns the limits off for them);
+ *    fee_ctl_order.c turns the limits off for them);
  *  - the Vegas intensity decays before the spike check (defect 6), and
  *    its multiplier reaches the floor (defect 5);
  *  - congestion episodes are bounded (defect 15). */
@@ -21,7 +21,7 @@ void fee_ctl_vegas(struct fee_ctl_run *r)
 	const struct fee_ctl_params *p = r->p;
 	const struct fee_ctl_obs *o = r->o;
 	struct fee_ctl_state *st = r->st;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_VEGAS);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_VEGAS);
 	double before = st->vegas_intensity, decay = 1, ratio = 0, boost = 0;
 
 	r->vegas_mult = 1;
@@ -65,7 +65,7 @@ void fee_ctl_vegas(struct fee_ctl_run *r)
 				 * spike starting, so sometimes act on the
 				 * first sample. */
 				double u = rng_unit(r->rng);
-				num(s, "early_draw", u);
+				note(s, "early_draw", u);
 				fire = u < boost * 0.5;
 				if (fire)
 					s->reason = "early_trigger";
@@ -84,15 +84,15 @@ void fee_ctl_vegas(struct fee_ctl_run *r)
 	if (st->vegas_intensity >= 0.01)
 		r->vegas_mult = 1 + sqrt(st->vegas_intensity) * 2;
 	r->vegas_active = r->vegas_mult > 1.01;
-	num(s, "mempool_satvb", o->mempool_satvb);
-	num(s, "mempool_ma_satvb", o->mempool_ma_satvb);
-	num(s, "ratio", ratio);
-	num(s, "consecutive", st->vegas_consecutive);
-	num(s, "boost", boost);
-	num(s, "decay_factor", decay);
-	num(s, "intensity_before", before);
-	num(s, "intensity", st->vegas_intensity);
-	num(s, "multiplier", r->vegas_mult);
+	note(s, "mempool_satvb", o->mempool_satvb);
+	note(s, "mempool_ma_satvb", o->mempool_ma_satvb);
+	note(s, "ratio", ratio);
+	note(s, "consecutive", st->vegas_consecutive);
+	note(s, "boost", boost);
+	note(s, "decay_factor", decay);
+	note(s, "intensity_before", before);
+	note(s, "intensity", st->vegas_intensity);
+	note(s, "multiplier", r->vegas_mult);
 }
 
 /* ---- CONGESTION ---- */
@@ -101,18 +101,18 @@ void fee_ctl_congestion(struct fee_ctl_run *r)
 {
 	const struct fee_ctl_params *p = r->p;
 	struct fee_ctl_state *st = r->st;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_CONGESTION);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_CONGESTION);
 	int64_t cap_step, cap_episode, target;
 
-	num(s, "htlc_util", r->o->htlc_util);
-	num(s, "util_ema", st->htlc_util_ema);
+	note(s, "htlc_util", r->o->htlc_util);
+	note(s, "util_ema", st->htlc_util_ema);
 	if (!r->o->congested) {
 		if (!st->congestion_active) {
 			s->reason = "not_congested";
 			return;
 		}
 		st->congestion_quiet++;
-		num(s, "quiet_cycles", st->congestion_quiet);
+		note(s, "quiet_cycles", st->congestion_quiet);
 		if (st->congestion_quiet >= p->congestion_quiet_cycles) {
 			st->congestion_active = 0;
 			st->congestion_quiet = 0;
@@ -123,14 +123,14 @@ void fee_ctl_congestion(struct fee_ctl_run *r)
 		/* Hold the episode's fee while it may come back. */
 		s->applied = true;
 		r->cls = FEE_CLASS_CONGESTION;
-		decide(r, FEE_STEP_CONGESTION, "congestion_cooldown");
+		step_decide(r, FEE_STEP_CONGESTION, "congestion_cooldown");
 		s->reason = "congestion_cooldown";
-		end(r, s);
+		step_end(r, s);
 		return;
 	}
 	if (!st->congestion_active) {
 		st->congestion_active = 1;
-		st->congestion_entry_fee_ppm = max64(1, r->current);
+		st->congestion_entry_fee_ppm = imax64(1, r->current);
 		s->reason = "congestion_entry";
 	} else {
 		s->reason = "congestion_episode";
@@ -138,21 +138,21 @@ void fee_ctl_congestion(struct fee_ctl_run *r)
 	st->congestion_quiet = 0;
 	/* Bounded steps, and a bounded episode (the 101 -> 2612 ppm runaway
 	 * of the reference, defect 15). */
-	cap_step = max64(to_ppm((double)r->current * p->congestion_step_mult),
-			 r->current + p->congestion_step_ppm);
+	cap_step = imax64(to_ppm((double)r->current * p->congestion_step_mult),
+			  r->current + p->congestion_step_ppm);
 	cap_episode = to_ppm((double)st->congestion_entry_fee_ppm *
 			     p->congestion_episode_mult);
-	target = min64(r->ceiling, min64(cap_step, cap_episode));
-	target = max64(target, r->floor);
-	num(s, "entry_fee_ppm", (double)st->congestion_entry_fee_ppm);
-	num(s, "step_cap_ppm", (double)cap_step);
-	num(s, "episode_cap_ppm", (double)cap_episode);
-	num(s, "ceiling_ppm", (double)r->ceiling);
+	target = imin64(r->ceiling, imin64(cap_step, cap_episode));
+	target = imax64(target, r->floor);
+	note(s, "entry_fee_ppm", (double)st->congestion_entry_fee_ppm);
+	note(s, "step_cap_ppm", (double)cap_step);
+	note(s, "episode_cap_ppm", (double)cap_episode);
+	note(s, "ceiling_ppm", (double)r->ceiling);
 	r->fee = target;
 	r->cls = FEE_CLASS_CONGESTION;
 	s->applied = true;
-	decide(r, FEE_STEP_CONGESTION, s->reason);
-	end(r, s);
+	step_decide(r, FEE_STEP_CONGESTION, s->reason);
+	step_end(r, s);
 }
 
 /* ---- PROBE ---- */
@@ -162,18 +162,18 @@ void fee_ctl_probe(struct fee_ctl_run *r)
 	const struct fee_ctl_params *p = r->p;
 	const struct fee_ctl_obs *o = r->o;
 	struct fee_ctl_state *st = r->st;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_PROBE);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_PROBE);
 	bool idle;
 
-	num(s, "attempts", st->probe_attempts);
-	num(s, "days_idle", r->days_idle);
-	num(s, "outbound_ratio", r->outbound);
+	note(s, "attempts", st->probe_attempts);
+	note(s, "days_idle", r->days_idle);
+	note(s, "outbound_ratio", r->outbound);
 	if (st->probe_started_sec) {
-		num(s, "age_sec",
-		    (double)(r->now > st->probe_started_sec
-				 ? r->now - st->probe_started_sec
-				 : 0));
-		num(s, "window_forwards", o->win_forwards);
+		note(s, "age_sec",
+		     (double)(r->now > st->probe_started_sec
+				  ? r->now - st->probe_started_sec
+				  : 0));
+		note(s, "window_forwards", o->win_forwards);
 		if (o->win_forwards > 0) {
 			/* Demand exists at some price ("DEFIBRILLATOR
 			 * SUCCESS"): back to normal pricing. */
@@ -201,8 +201,8 @@ void fee_ctl_probe(struct fee_ctl_run *r)
 		r->cls = FEE_CLASS_PROBE;
 		s->applied = true;
 		s->reason = "probe_active";
-		decide(r, FEE_STEP_PROBE, s->reason);
-		end(r, s);
+		step_decide(r, FEE_STEP_PROBE, s->reason);
+		step_end(r, s);
 		return;
 	}
 	if (!p->probe_enabled) {
@@ -240,8 +240,8 @@ void fee_ctl_probe(struct fee_ctl_run *r)
 	r->cls = FEE_CLASS_PROBE;
 	s->applied = true;
 	s->reason = "probe_start";
-	decide(r, FEE_STEP_PROBE, s->reason);
-	end(r, s);
+	step_decide(r, FEE_STEP_PROBE, s->reason);
+	step_end(r, s);
 }
 
 /* ---- FIRE SALE ---- */
@@ -250,12 +250,12 @@ void fee_ctl_fire_sale(struct fee_ctl_run *r)
 {
 	const struct fee_ctl_params *p = r->p;
 	const struct fee_ctl_obs *o = r->o;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_FIRE_SALE);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_FIRE_SALE);
 	bool eligible;
 
-	num(s, "days_open", r->days_open);
-	num(s, "roi", o->roi);
-	num(s, "marginal_roi", o->marginal_roi);
+	note(s, "days_open", r->days_open);
+	note(s, "roi", o->roi);
+	note(s, "marginal_roi", o->marginal_roi);
 	if (!p->fire_sale_enabled) {
 		s->reason = "disabled";
 		return;
@@ -283,6 +283,6 @@ void fee_ctl_fire_sale(struct fee_ctl_run *r)
 	r->cls = FEE_CLASS_FIRE_SALE;
 	s->applied = true;
 	s->reason = "fire_sale";
-	decide(r, FEE_STEP_FIRE_SALE, s->reason);
-	end(r, s);
+	step_decide(r, FEE_STEP_FIRE_SALE, s->reason);
+	step_end(r, s);
 }

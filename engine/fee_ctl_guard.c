@@ -27,17 +27,17 @@ static bool class_changed(const struct fee_ctl_run *r)
 bool fee_ctl_min_change(struct fee_ctl_run *r)
 {
 	const struct fee_ctl_params *p = r->p;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_MIN_CHANGE);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_MIN_CHANGE);
 	int64_t delta = r->fee > r->current ? r->fee - r->current
 					    : r->current - r->fee;
 	int64_t need;
 
 	need = r->current < p->min_change_low_fee_ppm
 		   ? 1
-		   : max64(p->min_change_ppm,
-			   to_ppm((double)r->current * p->min_change_ratio));
-	num(s, "delta_ppm", (double)delta);
-	num(s, "min_delta_ppm", (double)need);
+		   : imax64(p->min_change_ppm,
+			    to_ppm((double)r->current * p->min_change_ratio));
+	note(s, "delta_ppm", (double)delta);
+	note(s, "min_delta_ppm", (double)need);
 	if (delta == 0) {
 		s->reason = "no_change";
 		return false;
@@ -65,7 +65,7 @@ bool fee_ctl_min_change(struct fee_ctl_run *r)
 	s->applied = true;
 	s->reason = "below_min_change";
 	r->fee = r->current;
-	end(r, s);
+	step_end(r, s);
 	r->d->decided_by = FEE_STEP_MIN_CHANGE;
 	r->d->reason = "below_min_change";
 	r->d->skip_reason = "fee_unchanged";
@@ -78,16 +78,16 @@ bool fee_ctl_hysteresis(struct fee_ctl_run *r)
 {
 	const struct fee_ctl_params *p = r->p;
 	struct fee_ctl_state *st = r->st;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_HYSTERESIS);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_HYSTERESIS);
 	int64_t last = st->last_set_fee_ppm >= 0 ? st->last_set_fee_ppm
 						 : r->current;
 	double band = p->gossip_hysteresis_pct * (double)last;
 	int64_t diff = r->fee > last ? r->fee - last : last - r->fee;
 
-	num(s, "last_broadcast_ppm", (double)last);
-	num(s, "band_ppm", band);
-	num(s, "last_class", st->last_class);
-	num(s, "class", r->cls);
+	note(s, "last_broadcast_ppm", (double)last);
+	note(s, "band_ppm", band);
+	note(s, "last_class", st->last_class);
+	note(s, "class", r->cls);
 	if (r->fee == r->current) {
 		s->reason = "no_change";
 		return false;
@@ -125,9 +125,9 @@ bool fee_ctl_hysteresis(struct fee_ctl_run *r)
 	s->applied = true;
 	s->reason = "within_band";
 	st->pending_target_ppm = r->fee;
-	num(s, "pending_target_ppm", (double)r->fee);
+	note(s, "pending_target_ppm", (double)r->fee);
 	r->fee = r->current;
-	end(r, s);
+	step_end(r, s);
 	r->d->decided_by = FEE_STEP_HYSTERESIS;
 	r->d->reason = "gossip_hysteresis";
 	r->d->skip_reason = "gossip_hysteresis";
@@ -140,7 +140,7 @@ void fee_ctl_idempotent(struct fee_ctl_run *r, bool suppressed)
 {
 	const struct fee_ctl_obs *o = r->o;
 	struct fee_ctl_decision *d = r->d;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_IDEMPOTENT);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_IDEMPOTENT);
 
 	if (!suppressed) {
 		if (r->fee == r->current && r->base == o->chain_base_msat) {
@@ -156,7 +156,8 @@ void fee_ctl_idempotent(struct fee_ctl_run *r, bool suppressed)
 					d->skip_reason = "policy_static";
 				else
 					d->skip_reason = "policy_hive";
-				decide(r, FEE_STEP_IDEMPOTENT, "idempotent");
+				step_decide(r, FEE_STEP_IDEMPOTENT,
+					    "idempotent");
 				r->close_window = true;
 			}
 		} else {
@@ -164,19 +165,19 @@ void fee_ctl_idempotent(struct fee_ctl_run *r, bool suppressed)
 							 : "changed";
 			if (r->fee == r->current) {
 				s->applied = true;
-				decide(r, FEE_STEP_IDEMPOTENT,
-				       "base_fee_update");
+				step_decide(r, FEE_STEP_IDEMPOTENT,
+					    "base_fee_update");
 			}
 			d->action = FEE_CTL_SET;
 		}
 	} else {
 		s->reason = "suppressed";
 	}
-	num(s, "fee_ppm", (double)r->fee);
-	num(s, "base_fee_msat", (double)r->base);
-	num(s, "live_fee_ppm", (double)r->current);
-	num(s, "live_base_msat", (double)o->chain_base_msat);
-	end(r, s);
+	note(s, "fee_ppm", (double)r->fee);
+	note(s, "base_fee_msat", (double)r->base);
+	note(s, "live_fee_ppm", (double)r->current);
+	note(s, "live_base_msat", (double)o->chain_base_msat);
+	step_end(r, s);
 }
 
 /* ---- REFRESH ---- */
@@ -187,11 +188,12 @@ void fee_ctl_refresh(struct fee_ctl_run *r)
 	struct fee_ctl_state *st = r->st;
 	struct fee_ctl_decision *d = r->d;
 	uint64_t now = r->now;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_REFRESH);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_REFRESH);
 
-	num(s, "since_broadcast_sec",
-	    (double)(now > st->last_broadcast_sec ? now - st->last_broadcast_sec
-						  : 0));
+	note(s, "since_broadcast_sec",
+	     (double)(now > st->last_broadcast_sec
+			  ? now - st->last_broadcast_sec
+			  : 0));
 	if (d->action != FEE_CTL_NO_CHANGE || r->cls != FEE_CLASS_NORMAL) {
 		s->reason = "not_needed";
 	} else if (!p->gossip_refresh_sec ||
@@ -215,9 +217,9 @@ void fee_ctl_refresh(struct fee_ctl_run *r)
 			d->skip_reason = NULL;
 			s->applied = true;
 			s->reason = "gossip_refresh";
-			decide(r, FEE_STEP_REFRESH, s->reason);
-			num(s, "nudge_ppm", dir);
+			step_decide(r, FEE_STEP_REFRESH, s->reason);
+			note(s, "nudge_ppm", dir);
 		}
 	}
-	end(r, s);
+	step_end(r, s);
 }

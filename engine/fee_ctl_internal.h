@@ -2,7 +2,7 @@
  * the run of one fee_ctl_step() as it moves through the priority order,
  * the vocabulary every step uses to record itself in the decision, and
  * the entry point of each step. fee_ctl.h documents the order and names
- * the file of each step; fee_ctl.c runs it. */
+ * the file of each step; fee_ctl_order.c runs it. */
 #ifndef HIVE_ENGINE_FEE_CTL_INTERNAL_H
 #define HIVE_ENGINE_FEE_CTL_INTERNAL_H
 #include "engine/fee_ctl.h"
@@ -52,12 +52,12 @@ struct fee_ctl_run {
 
 /* ---- numbers ---- */
 
-static inline int64_t max64(int64_t a, int64_t b)
+static inline int64_t imax64(int64_t a, int64_t b)
 {
 	return a > b ? a : b;
 }
 
-static inline int64_t min64(int64_t a, int64_t b)
+static inline int64_t imin64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
 }
@@ -85,8 +85,8 @@ obs_at(const struct fee_ctl_state *st, uint32_t i)
 /* ---- recording a step in the decision ---- */
 
 /* Note a number the step used (ignored beyond FEE_CTL_MAX_NUMS). */
-static inline void num(struct fee_ctl_step_rec *s, const char *name,
-		       double v)
+static inline void note(struct fee_ctl_step_rec *s, const char *name,
+			double v)
 {
 	if (s->n_nums < FEE_CTL_MAX_NUMS) {
 		s->nums[s->n_nums].name = name;
@@ -96,8 +96,8 @@ static inline void num(struct fee_ctl_step_rec *s, const char *name,
 }
 
 /* The step @id is reached: its record, with the fee entering it. */
-static inline struct fee_ctl_step_rec *begin(struct fee_ctl_run *r,
-					     enum fee_ctl_step_id id)
+static inline struct fee_ctl_step_rec *
+step_begin(struct fee_ctl_run *r, enum fee_ctl_step_id id)
 {
 	struct fee_ctl_step_rec *s = &r->d->steps[id];
 
@@ -108,14 +108,15 @@ static inline struct fee_ctl_step_rec *begin(struct fee_ctl_run *r,
 }
 
 /* ... and the fee leaving it. */
-static inline void end(struct fee_ctl_run *r, struct fee_ctl_step_rec *s)
+static inline void step_end(struct fee_ctl_run *r,
+			    struct fee_ctl_step_rec *s)
 {
 	s->fee_out_ppm = r->fee;
 }
 
 /* The step @id is not reached, for @reason. */
-static inline void skip(struct fee_ctl_run *r, enum fee_ctl_step_id id,
-			const char *reason)
+static inline void step_skip(struct fee_ctl_run *r,
+			     enum fee_ctl_step_id id, const char *reason)
 {
 	struct fee_ctl_step_rec *s = &r->d->steps[id];
 
@@ -125,8 +126,8 @@ static inline void skip(struct fee_ctl_run *r, enum fee_ctl_step_id id,
 }
 
 /* The step @id fixes the fee: the pricing steps after it do not run. */
-static inline void decide(struct fee_ctl_run *r, enum fee_ctl_step_id id,
-			  const char *reason)
+static inline void step_decide(struct fee_ctl_run *r,
+			       enum fee_ctl_step_id id, const char *reason)
 {
 	r->decided = true;
 	r->d->decided_by = id;

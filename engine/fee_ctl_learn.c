@@ -325,8 +325,8 @@ static const char *aimd_update(struct fee_ctl_run *r)
 		if (!st->aimd_active)
 			return "aimd_idle";
 		/* +N ppm at the current fee, as a multiplier. */
-		st->aimd_modifier +=
-		    (double)p->aimd_increase_ppm / (double)max64(1, r->current);
+		st->aimd_modifier += (double)p->aimd_increase_ppm /
+				     (double)imax64(1, r->current);
 		if (st->aimd_modifier >= 1.0) {
 			st->aimd_modifier = 1.0;
 			st->aimd_active = 0;
@@ -355,13 +355,13 @@ static double anchor_blend(struct fee_ctl_run *r, struct fee_ctl_step_rec *s,
 		return sample;
 	w = o->anchor_base_weight * o->anchor_confidence;
 	blended = w * (double)o->anchor_target_ppm + (1 - w) * sample;
-	num(s, "anchor_target_ppm", (double)o->anchor_target_ppm);
-	num(s, "anchor_confidence", o->anchor_confidence);
-	num(s, "anchor_base_weight", o->anchor_base_weight);
-	num(s, "anchor_weight", w);
-	num(s, "anchor_expires_sec", (double)o->anchor_expires_sec);
-	num(s, "sampled_ppm", sample);
-	num(s, "anchored_ppm", blended);
+	note(s, "anchor_target_ppm", (double)o->anchor_target_ppm);
+	note(s, "anchor_confidence", o->anchor_confidence);
+	note(s, "anchor_base_weight", o->anchor_base_weight);
+	note(s, "anchor_weight", w);
+	note(s, "anchor_expires_sec", (double)o->anchor_expires_sec);
+	note(s, "sampled_ppm", sample);
+	note(s, "anchored_ppm", blended);
 	return blended;
 }
 
@@ -370,7 +370,7 @@ void fee_ctl_thompson(struct fee_ctl_run *r)
 	const struct fee_ctl_params *p = r->p;
 	const struct fee_ctl_obs *o = r->o;
 	struct fee_ctl_state *st = r->st;
-	struct fee_ctl_step_rec *s = begin(r, FEE_STEP_THOMPSON);
+	struct fee_ctl_step_rec *s = step_begin(r, FEE_STEP_THOMPSON);
 	struct fee_ctl_posterior post, cpost;
 	double mod, mu, sd, z, sample, blended, adj, lim, offset = 0, cap;
 	bool to_floor;
@@ -380,26 +380,26 @@ void fee_ctl_thompson(struct fee_ctl_run *r)
 	r->d->aimd_event = aimd_update(r);
 	/* The time context's input (engine/temporal.h; -1: unknown, read
 	 * as the normal bucket), for the operator beside "context". */
-	num(s, "time_intensity", o->time_intensity);
-	num(s, "aimd_modifier", st->aimd_modifier);
-	num(s, "aimd_active", st->aimd_active);
-	num(s, "aimd_failures", st->aimd_failures);
-	num(s, "aimd_successes", st->aimd_successes);
-	num(s, "window_sec", (double)r->window_sec);
-	num(s, "window_forwards", o->win_forwards);
-	num(s, "window_in_credit_sat", (double)o->win_in_credit_msat / 1000.0);
+	note(s, "time_intensity", o->time_intensity);
+	note(s, "aimd_modifier", st->aimd_modifier);
+	note(s, "aimd_active", st->aimd_active);
+	note(s, "aimd_failures", st->aimd_failures);
+	note(s, "aimd_successes", st->aimd_successes);
+	note(s, "window_sec", (double)r->window_sec);
+	note(s, "window_forwards", o->win_forwards);
+	note(s, "window_in_credit_sat", (double)o->win_in_credit_msat / 1000.0);
 	r->cls = FEE_CLASS_NORMAL;
 	if (r->waiting) {
 		/* Hold the fee; the window keeps accumulating. */
 		s->reason = r->waiting_reason;
-		decide(r, FEE_STEP_THOMPSON, s->reason);
-		end(r, s);
+		step_decide(r, FEE_STEP_THOMPSON, s->reason);
+		step_end(r, s);
 		return;
 	}
 	if (r->have_obs) {
-		num(s, "obs_revenue_sat_per_hour",
-		    r->cand.revenue_sat_per_hour);
-		num(s, "obs_weight", r->cand.weight);
+		note(s, "obs_revenue_sat_per_hour",
+		     r->cand.revenue_sat_per_hour);
+		note(s, "obs_weight", r->cand.weight);
 	}
 	posterior_with(p, st, r->now, r->have_obs ? &r->cand : NULL, -1, NULL,
 		       &post);
@@ -429,25 +429,25 @@ void fee_ctl_thompson(struct fee_ctl_run *r)
 	sample = mu + sd * z;
 	blended = anchor_blend(r, s, sample);
 	fee = clampi(to_ppm(blended + 0.5), r->floor, r->ceiling);
-	num(s, "posterior_mean_ppm", post.mean_ppm);
-	num(s, "posterior_std_ppm", post.std_ppm);
-	num(s, "n_obs", post.n_obs);
-	num(s, "context", (double)ci);
-	num(s, "context_obs", cpost.n_obs);
-	num(s, "context_offset_ppm", offset);
-	num(s, "explore_mult", mod);
-	num(s, "sample_mean_ppm", mu);
-	num(s, "sample_std_ppm", sd);
+	note(s, "posterior_mean_ppm", post.mean_ppm);
+	note(s, "posterior_std_ppm", post.std_ppm);
+	note(s, "n_obs", post.n_obs);
+	note(s, "context", (double)ci);
+	note(s, "context_obs", cpost.n_obs);
+	note(s, "context_offset_ppm", offset);
+	note(s, "explore_mult", mod);
+	note(s, "sample_mean_ppm", mu);
+	note(s, "sample_std_ppm", sd);
 	/* Where the channel's learning started (a chosen live fee, the
 	 * neighbour median, or the default). */
-	num(s, "prior_mean_ppm", st->prior_mean_ppm);
-	num(s, "z", z);
-	num(s, "sample_ppm", sample);
+	note(s, "prior_mean_ppm", st->prior_mean_ppm);
+	note(s, "z", z);
+	note(s, "sample_ppm", sample);
 
 	if (st->aimd_active) {
 		fee = clampi(to_ppm((double)fee * st->aimd_modifier), r->floor,
 			     r->ceiling);
-		num(s, "after_aimd_ppm", (double)fee);
+		note(s, "after_aimd_ppm", (double)fee);
 	}
 	if (o->pnl_known) {
 		adj = pnl_fee_adjustment(&p->pnl, o->pnl_class, o->roi,
@@ -456,18 +456,18 @@ void fee_ctl_thompson(struct fee_ctl_run *r)
 			fee = r->floor;
 		else if (adj != 1.0)
 			fee = to_ppm((double)fee * adj);
-		num(s, "profit_multiplier", to_floor ? 0 : adj);
+		note(s, "profit_multiplier", to_floor ? 0 : adj);
 	}
 	/* Damping: one cycle moves at most a quarter of the fee (or 25 ppm);
 	 * the floor below still wins at once. */
 	lim = fmax(p->damp_ratio * (double)r->current, (double)p->damp_min_ppm);
 	fee = clampi(fee, r->current - (int64_t)lim, r->current + (int64_t)lim);
-	num(s, "damp_limit_ppm", lim);
+	note(s, "damp_limit_ppm", lim);
 	fee = clampi(fee, r->floor, r->ceiling);
 	r->fee = fee;
 	s->applied = true;
-	decide(r, FEE_STEP_THOMPSON, s->reason);
-	end(r, s);
+	step_decide(r, FEE_STEP_THOMPSON, s->reason);
+	step_end(r, s);
 }
 
 /* ---- recording the window ---- */

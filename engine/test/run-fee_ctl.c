@@ -1,4 +1,5 @@
-/* Unit tests for engine/fee_ctl.c: the priority order itself.
+/* Unit tests for engine/fee_ctl_order.c (the priority order itself) and
+ * engine/fee_ctl.c (the names).
  *
  *  - A step table for POLICY and EXTERNAL, the two steps that decide who
  *    owns the fee, with hand-computed fees.
