@@ -7,50 +7,68 @@
  *   fee_ctl_step(params, state, obs, now, rng, decision)
  *
  * The steps, in priority order (struct fee_ctl_decision records each one:
- * reached or not, applied or not, its reason code and every number used):
+ * reached or not, applied or not, its reason code and every number used),
+ * each with the file that implements it. fee_ctl_order.c runs the order
+ * and holds its first two steps (its tests: engine/test/run-fee_ctl.c);
+ * the others live in four rooms, each with its table tests in
+ * engine/test/run-<file>.c:
  *
- *   POLICY      passive: stop. static: the policy target. hive: hive_fee.
- *               Policy fees are exact: not clamped into [min, max], not
- *               guarded, not damped (only the absolute rails 0..100,000).
- *   EXTERNAL    the live fee differs from the fee we last set (CLBOSS or
- *               the operator changed it): adopt it, then hold off for
- *               external_hold_sec instead of fighting.
- *   BOUNDS      floor = max(min term, chain-cost floor x flow multiplier x
- *               HTLC-hold premium x liquidity-bucket multiplier,
- *               rebalance-cost floor, balance floor); ceiling = max_fee,
- *               lowered for long-idle expensive channels; policy
+ *   fee_ctl_bounds.c     floors and ceilings: BOUNDS, COLD_START, SCARCITY
+ *   fee_ctl_emergency.c  emergency rules: VEGAS, CONGESTION, PROBE,
+ *                        FIRE_SALE
+ *   fee_ctl_learn.c      learning: the observation window, the posterior,
+ *                        AIMD and THOMPSON
+ *   fee_ctl_guard.c      hysteresis and idempotency: MIN_CHANGE,
+ *                        HYSTERESIS, IDEMPOTENT, REFRESH
+ *
+ * fee_ctl_state.c seeds, adopts and (de)serialises the persisted state;
+ * fee_ctl.c holds the defaults and the names.
+ *
+ *   POLICY      (fee_ctl_order.c) passive: stop. static: the policy target.
+ *               hive: hive_fee. Policy fees are exact: not clamped into
+ *               [min, max], not guarded, not damped (only the absolute rails
+ *               0..100,000).
+ *   EXTERNAL    (fee_ctl_order.c) the live fee differs from the fee we last
+ *               set (CLBOSS or the operator changed it): adopt it, then hold
+ *               off for external_hold_sec instead of fighting.
+ *   BOUNDS      (fee_ctl_bounds.c) floor = max(min term, chain-cost floor x
+ *               flow multiplier x HTLC-hold premium x liquidity-bucket
+ *               multiplier, rebalance-cost floor, balance floor); ceiling =
+ *               max_fee, lowered for long-idle expensive channels; policy
  *               multipliers around a dynamic target replace both.
- *   CONGESTION  HTLC slots/value congested: raise in a bounded episode
- *               (per cycle min(ceiling, max(2x, +250)), at most 4x the
- *               entry fee), held for 2 quiet cycles after it clears.
- *   VEGAS       mempool spike: intensity (decay first, then the spike
- *               check; the early trigger draws from @rng) multiplies the
- *               floor by 1 + 2 sqrt(intensity). While active it defers the
- *               zero-fee probe and the fire sale.
- *   PROBE       zero-fee "defibrillator" for an idle channel before it can
- *               be judged a zombie: 0 ppm for up to 24 h; any forward ends
- *               it (success) and normal pricing resumes.
- *   FIRE_SALE   opt-in: 1 ppm for old zombie / deeply underwater channels,
- *               cancelled by the momentum guard (recovering channels).
- *   THOMPSON    sample the fee from the channel's Gaussian posterior over
- *               the revenue-maximising fee, shifted by the balance/time
- *               context's bounded offset; blended toward the operator's
- *               fee anchor while one is active; AIMD multiplier while
- *               defending; profitability adjustment; per-cycle damping.
- *   COLD_START  fewer than 5 forwards ever: fee <= floor + 50 and the
- *               ceiling <= max(100, floor + 50).
- *   SCARCITY    depleted outbound (below scarcity_threshold) and HTLC-slot
- *               scarcity multiply the fee, except for a virgin channel
- *               (the peer opened it and it never routed); then the final
- *               clamp to [floor, ceiling].
- *   MIN_CHANGE  drop a change below 1 ppm (fee < 100) or max(5 ppm, 3 %).
- *   HYSTERESIS  broadcast only beyond 5 % of the last broadcast fee, or at
- *               a fee <= 1, or when the coarse decision class changes
- *               (normal / congestion / probe / fire sale / policy): a
- *               critical state's exit always broadcasts.
- *   IDEMPOTENT  nothing changes: "no change", no RPC.
- *   REFRESH     a dynamic channel that has not broadcast for 24 h gets a
- *               +-1 ppm nudge so its channel_update stays fresh.
+ *   CONGESTION  (fee_ctl_emergency.c) HTLC slots/value congested: raise in a
+ *               bounded episode (per cycle min(ceiling, max(2x, +250)), at most
+ *               4x the entry fee), held for 2 quiet cycles after it clears.
+ *   VEGAS       (fee_ctl_emergency.c) mempool spike: intensity (decay first,
+ *               then the spike check; the early trigger draws from @rng)
+ *               multiplies the floor by 1 + 2 sqrt(intensity). While active it
+ *               defers the zero-fee probe and the fire sale.
+ *   PROBE       (fee_ctl_emergency.c) zero-fee "defibrillator" for an idle
+ *               channel before it can be judged a zombie: 0 ppm for up to 24 h;
+ *               any forward ends it (success) and normal pricing resumes.
+ *   FIRE_SALE   (fee_ctl_emergency.c) opt-in: 1 ppm for old zombie / deeply
+ *               underwater channels, cancelled by the momentum guard
+ *               (recovering channels).
+ *   THOMPSON    (fee_ctl_learn.c) sample the fee from the channel's Gaussian
+ *               posterior over the revenue-maximising fee, shifted by the
+ *               balance/time context's bounded offset; blended toward the
+ *               operator's fee anchor while one is active; AIMD multiplier
+ *               while defending; profitability adjustment; per-cycle damping.
+ *   COLD_START  (fee_ctl_bounds.c) fewer than 5 forwards ever: fee <= floor +
+ *               50 and the ceiling <= max(100, floor + 50).
+ *   SCARCITY    (fee_ctl_bounds.c) depleted outbound (below scarcity_threshold)
+ *               and HTLC-slot scarcity multiply the fee, except for a virgin
+ *               channel (the peer opened it and it never routed); then the
+ *               final clamp to [floor, ceiling].
+ *   MIN_CHANGE  (fee_ctl_guard.c) drop a change below 1 ppm (fee < 100) or
+ *               max(5 ppm, 3 %).
+ *   HYSTERESIS  (fee_ctl_guard.c) broadcast only beyond 5 % of the last
+ *               broadcast fee, or at a fee <= 1, or when the coarse decision
+ *               class changes (normal / congestion / probe / fire sale /
+ *               policy): a critical state's exit always broadcasts.
+ *   IDEMPOTENT  (fee_ctl_guard.c) nothing changes: "no change", no RPC.
+ *   REFRESH     (fee_ctl_guard.c) a dynamic channel that has not broadcast for
+ *               24 h gets a +-1 ppm nudge so its channel_update stays fresh.
  *
  * The observation window: the caller sums the channel's outgoing forwards
  * over [state.last_update_sec, now] into obs.win_* (everything, if

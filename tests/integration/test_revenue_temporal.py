@@ -45,7 +45,7 @@ def circ_mean(hours):
 
 
 def bucket(intensity):
-    """engine/fee_ctl.c's time bucket: low < 0.3, peak > 0.7."""
+    """engine/fee_ctl_learn.c's time bucket: low < 0.3, peak > 0.7."""
     if intensity < 0:
         return 1
     return 0 if intensity < 0.3 else 2 if intensity > 0.7 else 1
