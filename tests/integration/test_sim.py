@@ -49,9 +49,19 @@ def report(out):
 
 
 def orphans():
+    # Plugins run in their node's directory under this test's tmp: other
+    # tests and other checkouts running at the same time are not ours.
     p = subprocess.run(["pgrep", "-f", "bad-plugin.py|" + os.path.join(BUILD, "cl-")],
                        capture_output=True, text=True)
-    return [l for l in p.stdout.split() if l]
+    mine = []
+    for pid in p.stdout.split():
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue  # gone already
+        if cwd.startswith(os.path.realpath(tmp) + os.sep):
+            mine.append(pid)
+    return mine
 
 
 sc = write("sc.json", SC)
