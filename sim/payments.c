@@ -4,8 +4,8 @@
  * "traffic" schema, route.h for how each wallet picks a route. */
 #include "sim/payments.h"
 #include "common/amount.h"
+#include "common/rng.h"
 #include "common/util.h"
-#include "engine/rng.h"
 #include "sim/evq.h"
 #include "sim/fwdlog.h"
 #include "sim/net.h"

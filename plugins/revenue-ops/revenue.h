@@ -2,7 +2,7 @@
  * it through plugin_app(). */
 #ifndef HIVE_REVENUE_OPS_REVENUE_H
 #define HIVE_REVENUE_OPS_REVENUE_H
-#include "engine/rng.h"
+#include "common/rng.h"
 #include "plugins/revenue-ops/config.h"
 #include <stdbool.h>
 #include <stdint.h>
