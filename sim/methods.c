@@ -319,7 +319,9 @@ static void put_json(json_t *o, const json_t *f, const char *key, json_t *v)
 	json_object_set_new(o, key, v);
 }
 
-static json_t *policy_json(const struct chan_policy *p, const json_t *f)
+/* One direction's channel_update as listpeerchannels' "updates" shows it,
+ * from the simulated network's own record of it. */
+static json_t *chan_policy_json(const struct chan_policy *p, const json_t *f)
 {
 	json_t *o = json_object();
 
@@ -512,13 +514,15 @@ static json_t *peerchannel_json(struct net *net, const struct net_channel *ch,
 		if (meth_wants(fu, "local"))
 			json_object_set_new(
 				u, "local",
-				policy_json(&ch->pol[us],
-					    meth_filter_sub(fu, "local", false)));
+				chan_policy_json(
+					&ch->pol[us],
+					meth_filter_sub(fu, "local", false)));
 		if (meth_wants(fu, "remote"))
 			json_object_set_new(
 				u, "remote",
-				policy_json(&ch->pol[them],
-					    meth_filter_sub(fu, "remote", false)));
+				chan_policy_json(
+					&ch->pol[them],
+					meth_filter_sub(fu, "remote", false)));
 		json_object_set_new(o, "updates", u);
 	}
 	put_bool(o, f, "ignore_fee_limits", false);
