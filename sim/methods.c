@@ -2,7 +2,7 @@
  * network with exactly the shapes of Core Lightning's schemas (v26): the
  * node, its peers and channels, plugins, configuration and messages; the
  * parameter helpers every methods_*.c file shares (sim/methods.h); and the
- * list of method tables lightningd.c dispatches through. */
+ * list of method tables lightningd_rpc.c dispatches through. */
 #include "sim/methods.h"
 #include "common/amount.h"
 #include "common/errcode.h"
