@@ -1,5 +1,6 @@
 /* Shared pieces of the fake lightningd's built-in methods, which live in
- * one file per area: methods.c (node, peers, plugins, config, messages),
+ * one file per area: methods_channels.c (getinfo, listpeerchannels,
+ * listpeers, setchannel), methods.c (plugins, help, config, messages),
  * methods_gossip.c (listchannels, listnodes), methods_chain.c (feerates,
  * listfunds, fundchannel, close, connect, listclosedchannels),
  * methods_pay.c (invoice, getroute, sendpay, waitsendpay, listsendpays,
@@ -82,6 +83,8 @@ const json_t *meth_filter_sub(const json_t *f, const char *key, bool array);
 /* Parse an amount value (see meth_msat). */
 bool meth_amount_value(const json_t *v, uint64_t *msat);
 
+extern const struct lnd_method meth_channels[];
+extern const size_t meth_channels_n;
 extern const struct lnd_method meth_core[];
 extern const size_t meth_core_n;
 extern const struct lnd_method meth_gossip[];
