@@ -70,6 +70,13 @@ struct net *meth_net(struct lnd_req *req)
 	return lnd_net(lnd_req_node(req));
 }
 
+struct payments *meth_payments(struct lnd_req *req)
+{
+	void *arg;
+	const struct sim_hooks *h = lnd_sim_hooks(lnd_req_node(req), &arg);
+	return h && h->payments ? h->payments(arg) : NULL;
+}
+
 static bool missing(struct lnd_req *req, const char *name)
 {
 	lnd_req_fail(req, ERR_INVALID_PARAMS, "missing required parameter: %s",
@@ -573,6 +580,7 @@ const struct lnd_method_table lnd_method_tables[] = {
 	{meth_core, &meth_core_n},
 	{meth_gossip, &meth_gossip_n},
 	{meth_chain, &meth_chain_n},
+	{meth_invoice, &meth_invoice_n},
 	{meth_pay, &meth_pay_n},
 	{meth_datastore, &meth_datastore_n},
 };
