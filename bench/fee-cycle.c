@@ -7,8 +7,8 @@
  * the memory the fee state needs.
  *
  *   build/bench/fee-cycle [channels] [cycles] */
+#include "common/rng.h"
 #include "engine/fee_ctl.h"
-#include "engine/rng.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -84,10 +84,10 @@
  * Every random draw uses the @rng passed in; nothing reads a clock. */
 #ifndef HIVE_ENGINE_FEE_CTL_H
 #define HIVE_ENGINE_FEE_CTL_H
+#include "common/rng.h"
 #include "engine/congestion.h"
 #include "engine/flow.h"
 #include "engine/pnl.h"
-#include "engine/rng.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* Topology generation; see gen.h for the model and the "generate" schema. */
 #include "sim/gen.h"
+#include "common/rng.h"
 #include "common/util.h"
-#include "engine/rng.h"
 #include "sim/net.h"
 #include "sim/pay_cfg.h"
 #include <math.h>

@@ -1,9 +1,10 @@
 /* Shared pieces of the fake lightningd's built-in methods, which live in
- * one file per area: methods.c (node, peers, plugins, config, messages),
+ * one file per area: methods_channels.c (getinfo, listpeerchannels,
+ * listpeers, setchannel), methods.c (plugins, help, config, messages),
  * methods_gossip.c (listchannels, listnodes), methods_chain.c (feerates,
  * listfunds, fundchannel, close, connect, listclosedchannels),
- * methods_pay.c (invoice, getroute, sendpay, waitsendpay, listsendpays,
- * listforwards, wait), methods_datastore.c (datastore, listdatastore,
+ * methods_invoice.c (invoice, getroute), methods_pay.c (sendpay,
+ * waitsendpay, listsendpays, listforwards, wait), methods_datastore.c (datastore, listdatastore,
  * deldatastore, datastoreusage) and the dev-sim-* methods. Each answers
  * with the shapes of Core Lightning's v26 schemas and its error codes. */
 #ifndef HIVE_SIM_METHODS_H
@@ -16,6 +17,7 @@
 
 struct net;
 struct net_node;
+struct payments;
 
 /* Core Lightning's error codes the methods use (common/jsonrpc_errors.h
  * of lightningd; not ours, so not in common/errcode.h). */
@@ -82,12 +84,23 @@ const json_t *meth_filter_sub(const json_t *f, const char *key, bool array);
 /* Parse an amount value (see meth_msat). */
 bool meth_amount_value(const json_t *v, uint64_t *msat);
 
+/* The payment engine the simulation lends the node (getroute, sendpay),
+ * or NULL when it runs without one. */
+struct payments *meth_payments(struct lnd_req *req);
+/* The most hops a route may have (getroute's maxhops, sendpay's route),
+ * as in lightningd. */
+#define MAX_ROUTE_HOPS 20
+
+extern const struct lnd_method meth_channels[];
+extern const size_t meth_channels_n;
 extern const struct lnd_method meth_core[];
 extern const size_t meth_core_n;
 extern const struct lnd_method meth_gossip[];
 extern const size_t meth_gossip_n;
 extern const struct lnd_method meth_chain[];
 extern const size_t meth_chain_n;
+extern const struct lnd_method meth_invoice[];
+extern const size_t meth_invoice_n;
 extern const struct lnd_method meth_pay[];
 extern const size_t meth_pay_n;
 extern const struct lnd_method meth_datastore[];

@@ -1,8 +1,8 @@
 /* Network state and bookkeeping; see net.h. */
 #include "sim/net.h"
+#include "common/rng.h"
 #include "common/util.h"
 #include "common/wire.h"
-#include "engine/rng.h"
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * field optional with a default, every problem reported once as
  * "<base>.<field>: <what is wrong>" (e.g. "traffic.amount_median_sat: must
  * be a positive number"), unknown fields rejected so a typo is not
- * silently ignored. Used by sim/pay_demand.c and sim/gen.c. */
+ * silently ignored. Used by sim/payments_demand.c and sim/gen.c. */
 #ifndef HIVE_SIM_PAY_CFG_H
 #define HIVE_SIM_PAY_CFG_H
 #include <jansson.h>

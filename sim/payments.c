@@ -1,14 +1,15 @@
 /* The payment engine's payments in flight: senders' attempts and retries,
  * HTLCs held hop by hop, settlement, multi-part payments, the engine's
  * events and external liquidity upkeep. See payments.h for the model and
- * the "traffic" schema, pay_internal.h for the other parts, route.h for
- * how each wallet picks a route. */
+ * the "traffic" schema, payments_internal.h for the other parts, route.h
+ * for how each wallet picks a route. */
 #include "common/amount.h"
+#include "common/rng.h"
 #include "common/util.h"
 #include "sim/evq.h"
 #include "sim/fwdlog.h"
 #include "sim/net.h"
-#include "sim/pay_internal.h"
+#include "sim/payments_internal.h"
 #include <math.h>
 #include <string.h>
 

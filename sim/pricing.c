@@ -1,7 +1,7 @@
 /* Competitors' and baselines' fee policies; see pricing.h. */
 #include "sim/pricing.h"
+#include "common/rng.h"
 #include "common/util.h"
-#include "engine/rng.h"
 #include "sim/evq.h"
 #include "sim/net.h"
 #include "sim/pay_cfg.h"

@@ -2,7 +2,7 @@
  * (with its plugins) for every fleet node. Shared by `serve` and `run`. */
 #ifndef HIVE_SIM_SIM_H
 #define HIVE_SIM_SIM_H
-#include "engine/rng.h"
+#include "common/rng.h"
 #include "sim/evq.h"
 #include "sim/pricing.h"
 #include <jansson.h>

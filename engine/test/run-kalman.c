@@ -3,8 +3,8 @@
  * by hand, the step's skip / first-update / cap / reset rules, convergence
  * on a constant flow, regime-change detection, and a fixed-seed property
  * loop keeping P symmetric positive-definite and finite. */
+#include "common/rng.h"
 #include "engine/kalman.h"
-#include "engine/rng.h"
 #include "tests/check.h"
 #include <math.h>
 #include <stdlib.h>

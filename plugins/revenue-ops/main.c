@@ -18,10 +18,10 @@
 #include <string.h>
 
 static const struct plugin_subscription subscriptions[] = {
-	{"forward_event", notify_forward_event},
+	{"forward_event", on_forward_event},
 	{"channel_state_changed", accounting_on_channel_state},
-	{"connect", notify_connect},
-	{"disconnect", notify_disconnect},
+	{"connect", on_peer_connect},
+	{"disconnect", on_peer_disconnect},
 };
 
 static const struct plugin_method methods[] = {

@@ -3,7 +3,7 @@
  * module, which creates and frees them; no other writes them. */
 #ifndef HIVE_REVENUE_OPS_REVENUE_H
 #define HIVE_REVENUE_OPS_REVENUE_H
-#include "engine/rng.h"
+#include "common/rng.h"
 #include "plugins/revenue-ops/base/config.h"
 #include <stdbool.h>
 #include <stdint.h>

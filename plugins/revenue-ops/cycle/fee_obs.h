@@ -9,8 +9,8 @@
  * uptime and HTLC hold. Reads only: the caller acts and persists. */
 #ifndef HIVE_REVENUE_OPS_FEE_OBS_H
 #define HIVE_REVENUE_OPS_FEE_OBS_H
+#include "common/rng.h"
 #include "engine/fee_ctl.h"
-#include "engine/rng.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
 #include "common/clock.h"
 #include "common/loop.h"
 #include "common/plugin.h"
+#include "common/rng.h"
 #include "common/util.h"
-#include "engine/rng.h"
 #include "plugins/revenue-ops/base/revenue.h"
 #include <string.h>
 

@@ -24,7 +24,7 @@ static void sync_now(struct loop *loop, void *arg)
  * notification's content, so a missed or reordered notification cannot
  * lose a forward. A zero-delay timer folds a burst of notifications read
  * together into one reconciliation. */
-void notify_forward_event(struct plugin *p, const json_t *payload)
+void on_forward_event(struct plugin *p, const json_t *payload)
 {
 	struct revenue *r = plugin_app(p);
 	if (!r->sync_timer)
@@ -58,12 +58,12 @@ static void on_conn(struct plugin *p, const json_t *payload, const char *topic,
 	}
 }
 
-void notify_connect(struct plugin *p, const json_t *payload)
+void on_peer_connect(struct plugin *p, const json_t *payload)
 {
 	on_conn(p, payload, "connect", "connected");
 }
 
-void notify_disconnect(struct plugin *p, const json_t *payload)
+void on_peer_disconnect(struct plugin *p, const json_t *payload)
 {
 	on_conn(p, payload, "disconnect", "disconnected");
 }

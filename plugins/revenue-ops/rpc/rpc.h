@@ -71,8 +71,8 @@ void json_revenue_portfolio_correlations(struct command *cmd,
 
 /* notify.c: forward_event reconciles the forward store soon; connect and
  * disconnect record a peer event for uptime. */
-void notify_forward_event(struct plugin *p, const json_t *payload);
-void notify_connect(struct plugin *p, const json_t *payload);
-void notify_disconnect(struct plugin *p, const json_t *payload);
+void on_forward_event(struct plugin *p, const json_t *payload);
+void on_peer_connect(struct plugin *p, const json_t *payload);
+void on_peer_disconnect(struct plugin *p, const json_t *payload);
 
 #endif

@@ -2,8 +2,8 @@
  * statistics, correlation, the capped-simplex projection, and the
  * mean-variance optimiser against closed-form optima, plus a fixed-seed
  * property loop: no feasible allocation beats the optimiser's. */
+#include "common/rng.h"
 #include "common/util.h"
-#include "engine/rng.h"
 #include "plugins/revenue-ops/rpc/portfolio_math.h"
 #include "tests/check.h"
 #include <math.h>

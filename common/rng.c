@@ -1,5 +1,5 @@
 /* xoshiro256** with splitmix64 seeding; see rng.h. */
-#include "engine/rng.h"
+#include "common/rng.h"
 #include <math.h>
 
 static uint64_t splitmix64(uint64_t *x)

@@ -1,16 +1,18 @@
 /* The payment engine's parts and what they share (sim/payments.h is the
- * interface; nothing outside sim/payments*.c and sim/pay_*.c includes this):
+ * interface; only sim/payments.c and sim/payments_*.c include this):
  *
- *   sim/pay_demand.c  the "traffic" settings, the demand stream and its
- *                     tables, the senders' models (fee caps, splitting);
- *   sim/pay_direct.c  forwarding records, HTLC mechanics, and the fleet's
- *                     own payments resolved at once (sendpay, getroute);
- *   sim/payments.c    payments in flight: attempts, retries, MPP, events,
- *                     external liquidity upkeep. */
-#ifndef HIVE_SIM_PAY_INTERNAL_H
-#define HIVE_SIM_PAY_INTERNAL_H
+ *   sim/payments_demand.c  the "traffic" settings, the demand stream and
+ *                          its tables, the senders' models (fee caps,
+ *                          splitting);
+ *   sim/payments_direct.c  forwarding records, HTLC mechanics, and the
+ *                          fleet's own payments resolved at once
+ *                          (sendpay, getroute);
+ *   sim/payments.c         payments in flight: attempts, retries, MPP,
+ *                          events, external liquidity upkeep. */
+#ifndef HIVE_SIM_PAYMENTS_INTERNAL_H
+#define HIVE_SIM_PAYMENTS_INTERNAL_H
+#include "common/rng.h"
 #include "sim/payments.h"
-#include "engine/rng.h"
 #include "sim/route.h"
 #include <jansson.h>
 #include <stdbool.h>
@@ -164,10 +166,10 @@ struct sender_model {
 	uint32_t max_parts;
 	bool uses_memory;	 /* remembers results across payments */
 };
-/* Per sender model, indexed by enum sender_kind (sim/pay_demand.c). */
+/* Per sender model, indexed by enum sender_kind (sim/payments_demand.c). */
 extern const struct sender_model pay_models[SENDER_NKINDS];
 
-/* ---- sim/pay_demand.c ---- */
+/* ---- sim/payments_demand.c ---- */
 /* Check the scenario's "traffic" object (NULL: defaults) into @c. */
 bool pay_parse_traffic(const json_t *t, struct traffic_cfg *c, char **err);
 /* The fee's weight in every sender model's hop cost at @s. */
@@ -179,7 +181,7 @@ double pay_rhythm(const struct payments *p, double t_ms);
 /* The demand tables, from the network as it is now. */
 void pay_build_tables(struct payments *p);
 
-/* ---- sim/pay_direct.c ---- */
+/* ---- sim/payments_direct.c ---- */
 /* A fleet node received an HTLC asking to be forwarded: record it as
  * lightningd does. Returns its created_index (0 for non-fleet nodes). */
 uint64_t pay_fwd_open(struct payments *p, uint32_t node, uint32_t in_chan,

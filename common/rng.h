@@ -1,8 +1,13 @@
 /* A seedable pseudo-random generator (xoshiro256**, seeded through
  * splitmix64), passed explicitly to everything random so each decision
- * and each simulation is reproducible from its seed. Not for keys. */
-#ifndef HIVE_ENGINE_RNG_H
-#define HIVE_ENGINE_RNG_H
+ * and each simulation is reproducible from its seed. Not for keys.
+ *
+ * It lives in common/ because both the engine (its decisions) and the
+ * simulator (the model that judges them) draw from it, each from
+ * generators of its own: they share the algorithm, never a stream. libc
+ * only, no clock, as engine/ requires (scripts/check-layering). */
+#ifndef HIVE_COMMON_RNG_H
+#define HIVE_COMMON_RNG_H
 #include <stdint.h>
 
 struct rng {

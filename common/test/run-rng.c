@@ -1,8 +1,8 @@
-/* Unit tests for engine/rng.c: reproducibility from a seed, rng_below's
+/* Unit tests for common/rng.c: reproducibility from a seed, rng_below's
  * bounds and rough uniformity, the moments of the normal draw, the median
  * of the lognormal, the exponential's mean, and rng_fork's independent but
  * reproducible streams. Fixed seeds throughout, so a failure is stable. */
-#include "engine/rng.h"
+#include "common/rng.h"
 #include "tests/check.h"
 #include <inttypes.h>
 #include <math.h>

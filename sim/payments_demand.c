@@ -4,7 +4,7 @@
 #include "common/util.h"
 #include "sim/net.h"
 #include "sim/pay_cfg.h"
-#include "sim/pay_internal.h"
+#include "sim/payments_internal.h"
 #include <math.h>
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #include "common/util.h"
 #include "sim/fwdlog.h"
 #include "sim/net.h"
-#include "sim/pay_internal.h"
+#include "sim/payments_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
