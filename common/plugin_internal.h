@@ -1,7 +1,8 @@
-/* The state the files of the plugin runtime share (common/plugin.c,
- * plugin_options.c), and what plugin_options.c offers plugin.c. Nothing
- * else includes it (scripts/check-layering): a plugin sees struct plugin
- * and struct command through common/plugin.h only. */
+/* The state the files of the plugin runtime share (common/plugin.c and
+ * the plugin_*.c beside it), and what each offers the files after it
+ * (their order is in common/plugin.c). Nothing else includes it
+ * (scripts/check-layering): a plugin sees struct plugin and struct
+ * command through common/plugin.h only. */
 #ifndef HIVE_COMMON_PLUGIN_INTERNAL_H
 #define HIVE_COMMON_PLUGIN_INTERNAL_H
 #include "common/plugin.h"
@@ -57,6 +58,21 @@ struct command {
 	char *id_text;
 	char *method;
 };
+
+/* ----- plugin.c: what every part uses ----- */
+/* Answer request @id (borrowed) with @result (stolen). */
+void plugin_reply(struct plugin *p, json_t *id, json_t *result);
+/* Answer request @id (borrowed) with a JSON-RPC error; @data (stolen) may
+ * be NULL. */
+void plugin_reply_error(struct plugin *p, json_t *id, int code,
+			json_t *data, const char *msg);
+/* A command for request @id (borrowed) of @method, to be finished with
+ * command_ok or command_fail. */
+struct command *command_new(struct plugin *p, json_t *id,
+			    const char *method);
+/* Start shutting down (stdout closed, shutdown notification, stdin EOF):
+ * the loop ends and plugin_main finishes. Idempotent. */
+void plugin_begin_shutdown(struct plugin *p, const char *why);
 
 /* ----- plugin_options.c ----- */
 /* The index of option @name in spec->options, or -1. */

@@ -1,34 +1,33 @@
-/* Fake lightningd for one simulated node (see lightningd.h): the node
- * itself, its directory, config file, log and socket, made and torn down
- * here. What it does is in the files beside it, which share its state
- * through lightningd_internal.h:
- *   lightningd_rpc.c       the lightning-rpc socket and the method table:
- *                          requests routed to a built-in method
+/* Fake lightningd for one simulated node (see lightningd.h). It is made
+ * of six files, each using only those listed before it; they share the
+ * node's state through lightningd_internal.h:
+ *   lightningd.c           what every part uses: logging (the log file,
+ *                          the notification record, the failure report),
+ *                          accessors, waiting on I/O, and the answer to a
+ *                          request, filtered as lightningd filters it
+ *   lightningd_plugins.c   plugin processes: spawn, the stdin/stdout
+ *                          channel (and the custom notifications plugins
+ *                          relay to each other), death, stop, shutdown
+ *   lightningd_hooks.c     notifications and chained hooks, queued and
+ *                          handed over at lnd_sync with the ticks
+ *   lightningd_rpc.c       lightning-rpc clients and the method table:
+ *                          a request goes to a built-in method
  *                          (sim/methods*.c) or to the plugin that
  *                          registered the name; injected faults; help
- *   lightningd_plugins.c   plugin processes: spawn, the stdin/stdout
- *                          channel, death, stop and shutdown
  *   lightningd_manifest.c  the handshake: getmanifest, typed options,
  *                          init, at startup and through `plugin start`;
  *                          setconfig of a plugin's options
- *   lightningd_hooks.c     notifications and chained hooks, queued and
- *                          handed over at lnd_sync with the ticks */
+ *   lightningd_lifecycle.c lnd_new and lnd_free */
 #include "sim/lightningd.h"
+#include "common/jsonrpc_io.h"
 #include "common/loop.h"
-#include "common/u64map.h"
 #include "common/util.h"
 #include "sim/lightningd_internal.h"
 #include "sim/net.h"
-#include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---------- logging ---------- */
 
@@ -71,6 +70,24 @@ void lnd_set_failure(struct lnd *lnd, char *text)
 const char *lnd_alias(const struct lnd *lnd)
 {
 	return lnd->cfg.net->nodes[lnd->cfg.node_idx].alias;
+}
+
+void lnd_log_notification(struct lnd *lnd, const char *kind,
+			  const char *name, const json_t *params)
+{
+	json_t *line;
+	char *text;
+
+	if (!lnd->notify_log)
+		return;
+	line = json_pack("{s:s,s:s,s:O}", "kind", kind, "topic", name,
+			 "payload", params);
+	/* The precision plugins get on the wire (jsonrpc_io). */
+	text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	fprintf(lnd->notify_log, "%s\n", text);
+	fflush(lnd->notify_log);
+	free(text);
+	json_decref(line);
 }
 
 /* ---------- accessors ---------- */
@@ -127,134 +144,107 @@ bool lnd_serve_until(struct lnd *lnd, bool (*done)(void *), void *arg,
 	return true;
 }
 
-/* ---------- lifecycle ---------- */
+/* ---------- requests and their answers ---------- */
 
-static bool write_file(const char *path, const char *text)
+static struct client *client_find(struct lnd *lnd, uint64_t id)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return false;
-	fputs(text, f);
-	return fclose(f) == 0;
-}
-
-struct lnd *lnd_new(const struct lnd_config *cfg, char **err)
-{
-	struct lnd *lnd = xzalloc(sizeof(*lnd));
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char *conf, *logpath;
-
-	*err = NULL;
-	lnd->cfg = *cfg;
-	lnd->listen_fd = -1;
-	lnd->pending = u64map_new();
-	lnd->next_seq = 1;
-	lnd->now_ms = cfg->net->now_sec * 1000;
-	if (lnd->cfg.plugin_timeout_ms <= 0)
-		lnd->cfg.plugin_timeout_ms = 30000;
-	if (mkdir(cfg->dir, 0755) != 0 && errno != EEXIST) {
-		*err = xfmt("cannot create %s: %s", cfg->dir, strerror(errno));
-		goto fail;
-	}
-	lnd->dir = realpath(cfg->dir, NULL);
-	if (!lnd->dir) {
-		*err = xfmt("%s: %s", cfg->dir, strerror(errno));
-		goto fail;
-	}
-	lnd->sock_path = xfmt("%s/lightning-rpc", lnd->dir);
-	if (strlen(lnd->sock_path) >= sizeof(addr.sun_path)) {
-		*err = xfmt("socket path too long (max %zu): %s",
-			    sizeof(addr.sun_path) - 1, lnd->sock_path);
-		goto fail;
-	}
-	/* So `lightning-cli --lightning-dir=<dir>` finds the socket. */
-	conf = xfmt("# written by hive-sim\nnetwork=%s\nrpc-file=%s\n",
-		    cfg->net->network, lnd->sock_path);
-	char *confpath = xfmt("%s/config", lnd->dir);
-	bool wrote = write_file(confpath, conf);
-	free(confpath);
-	free(conf);
-	if (!wrote) {
-		*err = xfmt("cannot write %s/config", lnd->dir);
-		goto fail;
-	}
-	logpath = xfmt("%s/log", lnd->dir);
-	lnd->log = fopen(logpath, "a");
-	free(logpath);
-	if (cfg->notify_log) {
-		logpath = xfmt("%s/notifications.jsonl", lnd->dir);
-		lnd->notify_log = fopen(logpath, "w");
-		free(logpath);
-	}
-
-	unlink(lnd->sock_path);
-	strcpy(addr.sun_path, lnd->sock_path);
-	lnd->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-						 SOCK_NONBLOCK,
-				0);
-	if (lnd->listen_fd < 0 ||
-	    bind(lnd->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    listen(lnd->listen_fd, 64) != 0) {
-		*err = xfmt("cannot listen on %s: %s", lnd->sock_path,
-			    strerror(errno));
-		goto fail;
-	}
-	if (!loop_add_fd(cfg->loop, lnd->listen_fd, POLLIN, lnd_rpc_accept,
-			 lnd)) {
-		*err = xstrdup("listen socket already watched");
-		goto fail;
-	}
-	return lnd;
-fail:
-	lnd_free(lnd);
+	for (struct client *c = lnd->clients; c; c = c->next)
+		if (c->id == id)
+			return c;
 	return NULL;
 }
 
-void lnd_free(struct lnd *lnd)
+void lnd_req_free(struct lnd_req *req)
 {
-	struct pending *p;
+	json_decref(req->filter);
+	json_decref(req->id);
+	free(req->method);
+	free(req);
+}
 
-	if (!lnd)
-		return;
-	lnd_stop_plugins(lnd);
-	/* Before the clients go: held requests can still be answered. */
-	for (int k = 0; k < LND_EXT_SLOTS; k++) {
-		if (lnd->ext_destroy[k])
-			lnd->ext_destroy[k](lnd->ext[k]);
-		lnd->ext[k] = NULL;
-		lnd->ext_destroy[k] = NULL;
+void lnd_req_send(struct lnd_req *req, json_t *msg)
+{
+	if (req->internal_cb) {
+		req->internal_cb(req->lnd, msg, req->internal_arg);
+		json_decref(msg);
+	} else {
+		struct client *c = client_find(req->lnd, req->client_id);
+		if (c)
+			jsonrpc_conn_send(c->conn, msg);
+		else
+			json_decref(msg);
 	}
-	while (lnd->clients)
-		lnd_client_close(lnd->clients);
-	while ((p = u64map_pop_any(lnd->pending, NULL)) != NULL) {
-		if (p->kind == PEND_FORWARD)
-			lnd_req_free(p->req);
-		free(p);
+	lnd_req_free(req);
+}
+
+/* lightningd's result filter: keep members whose filter is true (or an
+ * object, recursively); an array's filter is its first element, applied
+ * to every element. */
+json_t *lnd_filter(json_t *v, const json_t *filter)
+{
+	if (json_is_object(filter) && json_is_object(v)) {
+		json_t *out = json_object();
+		const char *k;
+		json_t *f;
+		json_object_foreach((json_t *)filter, k, f) {
+			json_t *m = json_object_get(v, k);
+			if (!m)
+				continue;
+			if (json_is_true(f))
+				json_object_set(out, k, m);
+			else if (json_is_object(f) || json_is_array(f))
+				json_object_set_new(out, k,
+						    lnd_filter(m, f));
+		}
+		return out;
 	}
-	for (size_t i = 0; i < lnd->nplugins; i++)
-		lplugin_destroy(lnd->plugins[i]);
-	free(lnd->plugins);
-	for (size_t i = 0; i < lnd->nqueue; i++) {
-		free(lnd->queue[i].name);
-		json_decref(lnd->queue[i].params);
+	if (json_is_array(filter) && json_is_array(v) &&
+	    json_array_size(filter) == 1) {
+		json_t *out = json_array();
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+			json_array_append_new(
+				out, lnd_filter(e, json_array_get(filter, 0)));
+		return out;
 	}
-	free(lnd->queue);
-	if (lnd->listen_fd >= 0) {
-		loop_remove_fd(lnd->cfg.loop, lnd->listen_fd);
-		close(lnd->listen_fd);
-		unlink(lnd->sock_path);
+	return json_incref(v);
+}
+
+void lnd_req_ok(struct lnd_req *req, json_t *result)
+{
+	if (req->filter) {
+		json_t *f = lnd_filter(result, req->filter);
+		json_decref(result);
+		result = f;
 	}
-	u64map_free(lnd->pending);
-	for (size_t i = 0; i < lnd->nheld; i++)
-		lnd_req_free(lnd->held[i]);
-	free(lnd->held);
-	json_decref(lnd->faults);
-	if (lnd->log)
-		fclose(lnd->log);
-	if (lnd->notify_log)
-		fclose(lnd->notify_log);
-	free(lnd->failure);
-	free(lnd->sock_path);
-	free(lnd->dir);
-	free(lnd);
+	lnd_req_ok_filtered(req, result);
+}
+
+void lnd_req_ok_filtered(struct lnd_req *req, json_t *result)
+{
+	lnd_req_send(req, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id",
+				    req->id, "result", result));
+}
+
+void lnd_req_fail(struct lnd_req *req, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvfmt(fmt, ap);
+	va_end(ap);
+	lnd_req_send(req, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0",
+				    "id", req->id, "error", "code", code,
+				    "message", msg));
+	free(msg);
+}
+
+void lnd_req_fail_data(struct lnd_req *req, int code, const char *message,
+		       json_t *data)
+{
+	lnd_req_send(req, json_pack("{s:s,s:O,s:{s:i,s:s,s:o}}", "jsonrpc",
+				    "2.0", "id", req->id, "error", "code",
+				    code, "message", message, "data", data));
 }

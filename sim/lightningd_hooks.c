@@ -14,33 +14,6 @@
 
 /* ---------- notifications ---------- */
 
-void lnd_relay_notification(struct lplugin *from, const char *method,
-			    const json_t *params)
-{
-	struct lnd *lnd = from->lnd;
-	bool declared = false;
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(from->notif_topics, i, v)
-		declared |= !strcmp(json_string_value(v) ? json_string_value(v)
-							 : "",
-				    method);
-	if (!declared) {
-		lnd_log(lnd, "UNUSUAL", from->name,
-			"emitted undeclared notification %s: ignored", method);
-		return;
-	}
-	for (size_t k = 0; k < lnd->nplugins; k++) {
-		struct lplugin *pl = lnd->plugins[k];
-		if (pl->state != PL_RUNNING || !lplugin_subscribed(pl, method))
-			continue;
-		lplugin_notify(pl, method,
-			       json_pack("{s:s,s:O}", "origin", from->name,
-					 "payload", params));
-	}
-}
-
 static void deliver_notification(struct lnd *lnd, const char *topic,
 				 json_t *payload)
 {
@@ -51,24 +24,6 @@ static void deliver_notification(struct lnd *lnd, const char *topic,
 		lplugin_notify(pl, topic,
 			       json_pack("{s:O}", topic, payload));
 	}
-}
-
-void lnd_log_notification(struct lnd *lnd, const char *kind,
-			  const char *name, const json_t *params)
-{
-	json_t *line;
-	char *text;
-
-	if (!lnd->notify_log)
-		return;
-	line = json_pack("{s:s,s:s,s:O}", "kind", kind, "topic", name,
-			 "payload", params);
-	/* The precision plugins get on the wire (jsonrpc_io). */
-	text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	fprintf(lnd->notify_log, "%s\n", text);
-	fflush(lnd->notify_log);
-	free(text);
-	json_decref(line);
 }
 
 /* ---------- hooks ---------- */

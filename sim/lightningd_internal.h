@@ -1,8 +1,8 @@
-/* The state the files of the fake lightningd share (sim/lightningd.c,
- * lightningd_rpc.c, lightningd_plugins.c, lightningd_manifest.c,
- * lightningd_hooks.c), and what each offers the others. Nothing else
- * includes it (scripts/check-layering): the rest of the simulator sees
- * struct lnd through sim/lightningd.h only. */
+/* The state the files of the fake lightningd share (sim/lightningd.c and
+ * the lightningd_*.c beside it), and what each offers the files after it
+ * (their order is in sim/lightningd.c). Nothing else includes it
+ * (scripts/check-layering): the rest of the simulator sees struct lnd
+ * through sim/lightningd.h only. */
 #ifndef HIVE_SIM_LIGHTNINGD_INTERNAL_H
 #define HIVE_SIM_LIGHTNINGD_INTERNAL_H
 #include "sim/lightningd.h"
@@ -141,28 +141,25 @@ struct lnd {
 	void (*ext_destroy[LND_EXT_SLOTS])(void *ext);
 };
 
-/* ----- lightningd.c: the node ----- */
+/* ----- lightningd.c: what every part uses ----- */
 /* Record @text (taken) as the node's failure report, unless one is
  * already there (the first failure is the one reported); logged as
  * BROKEN either way. */
 void lnd_set_failure(struct lnd *lnd, char *text);
 /* The node's alias (borrowed), for messages. */
 const char *lnd_alias(const struct lnd *lnd);
+/* Append one line to <dir>/notifications.jsonl when the node keeps it. */
+void lnd_log_notification(struct lnd *lnd, const char *kind,
+			  const char *name, const json_t *params);
 /* Serve I/O until @done(arg) or @timeout_ms of wall time; false on
  * timeout. */
 bool lnd_serve_until(struct lnd *lnd, bool (*done)(void *), void *arg,
 		     int timeout_ms);
-
-/* ----- lightningd_rpc.c: requests, clients, the method table ----- */
 /* Free a request that will not be answered. */
 void lnd_req_free(struct lnd_req *req);
 /* Answer @req with the whole message @msg (stolen): to its client, or to
  * its internal callback. Frees @req. */
 void lnd_req_send(struct lnd_req *req, json_t *msg);
-/* The listening socket's callback: a new lightning-rpc client. */
-void lnd_rpc_accept(struct loop *loop, int fd, short rev, void *arg);
-/* Close a client's connection and free it. */
-void lnd_client_close(struct client *c);
 
 /* ----- lightningd_plugins.c: plugin processes ----- */
 /* Start the binary @path with its stdin/stdout as the plugin's channel
@@ -191,13 +188,10 @@ void lplugin_dead(struct lplugin *pl, const char *why);
 /* The last 2 kB of @pl's stderr (caller frees). */
 char *lplugin_stderr_tail(const struct lplugin *pl);
 
-/* ----- lightningd_hooks.c: notifications and hooks ----- */
-/* Relay custom notification @method that @from emitted (params borrowed)
- * to its subscribers, if @from declared it. */
-void lnd_relay_notification(struct lplugin *from, const char *method,
-			    const json_t *params);
-/* Append one line to <dir>/notifications.jsonl when the node keeps it. */
-void lnd_log_notification(struct lnd *lnd, const char *kind,
-			  const char *name, const json_t *params);
+/* ----- lightningd_rpc.c: clients and the method table ----- */
+/* The listening socket's callback: a new lightning-rpc client. */
+void lnd_rpc_accept(struct loop *loop, int fd, short rev, void *arg);
+/* Close a client's connection and free it. */
+void lnd_client_close(struct client *c);
 
 #endif

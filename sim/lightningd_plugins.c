@@ -187,6 +187,33 @@ void lplugin_dead(struct lplugin *pl, const char *why)
 
 /* ---------- what a plugin says ---------- */
 
+static void custom_notification(struct lplugin *from, const char *method,
+				const json_t *params)
+{
+	struct lnd *lnd = from->lnd;
+	bool declared = false;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(from->notif_topics, i, v)
+		declared |= !strcmp(json_string_value(v) ? json_string_value(v)
+							 : "",
+				    method);
+	if (!declared) {
+		lnd_log(lnd, "UNUSUAL", from->name,
+			"emitted undeclared notification %s: ignored", method);
+		return;
+	}
+	for (size_t k = 0; k < lnd->nplugins; k++) {
+		struct lplugin *pl = lnd->plugins[k];
+		if (pl->state != PL_RUNNING || !lplugin_subscribed(pl, method))
+			continue;
+		lplugin_notify(pl, method,
+			       json_pack("{s:s,s:O}", "origin", from->name,
+					 "payload", params));
+	}
+}
+
 static void on_plugin_message(struct jsonrpc_conn *c, json_t *msg, void *arg)
 {
 	struct lplugin *pl = arg;
@@ -226,7 +253,7 @@ static void on_plugin_message(struct jsonrpc_conn *c, json_t *msg, void *arg)
 			lnd_log(lnd, lvl ? lvl : "info", pl->name, "%s", m);
 			return;
 		}
-		lnd_relay_notification(pl, method, params);
+		custom_notification(pl, method, params);
 		return;
 	}
 	if (method && id) {

@@ -9,7 +9,6 @@
 #include "common/util.h"
 #include "sim/lightningd.h"
 #include "sim/lightningd_internal.h"
-#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -61,111 +60,6 @@ json_t *lnd_help_json(const struct lnd *lnd, const char *only)
 		}
 	}
 	return arr;
-}
-
-/* ---------- requests and their answers ---------- */
-
-static struct client *client_find(struct lnd *lnd, uint64_t id)
-{
-	for (struct client *c = lnd->clients; c; c = c->next)
-		if (c->id == id)
-			return c;
-	return NULL;
-}
-
-void lnd_req_free(struct lnd_req *req)
-{
-	json_decref(req->filter);
-	json_decref(req->id);
-	free(req->method);
-	free(req);
-}
-
-void lnd_req_send(struct lnd_req *req, json_t *msg)
-{
-	if (req->internal_cb) {
-		req->internal_cb(req->lnd, msg, req->internal_arg);
-		json_decref(msg);
-	} else {
-		struct client *c = client_find(req->lnd, req->client_id);
-		if (c)
-			jsonrpc_conn_send(c->conn, msg);
-		else
-			json_decref(msg);
-	}
-	lnd_req_free(req);
-}
-
-/* lightningd's result filter: keep members whose filter is true (or an
- * object, recursively); an array's filter is its first element, applied
- * to every element. */
-json_t *lnd_filter(json_t *v, const json_t *filter)
-{
-	if (json_is_object(filter) && json_is_object(v)) {
-		json_t *out = json_object();
-		const char *k;
-		json_t *f;
-		json_object_foreach((json_t *)filter, k, f) {
-			json_t *m = json_object_get(v, k);
-			if (!m)
-				continue;
-			if (json_is_true(f))
-				json_object_set(out, k, m);
-			else if (json_is_object(f) || json_is_array(f))
-				json_object_set_new(out, k,
-						    lnd_filter(m, f));
-		}
-		return out;
-	}
-	if (json_is_array(filter) && json_is_array(v) &&
-	    json_array_size(filter) == 1) {
-		json_t *out = json_array();
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e)
-			json_array_append_new(
-				out, lnd_filter(e, json_array_get(filter, 0)));
-		return out;
-	}
-	return json_incref(v);
-}
-
-void lnd_req_ok(struct lnd_req *req, json_t *result)
-{
-	if (req->filter) {
-		json_t *f = lnd_filter(result, req->filter);
-		json_decref(result);
-		result = f;
-	}
-	lnd_req_ok_filtered(req, result);
-}
-
-void lnd_req_ok_filtered(struct lnd_req *req, json_t *result)
-{
-	lnd_req_send(req, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id",
-				    req->id, "result", result));
-}
-
-void lnd_req_fail(struct lnd_req *req, int code, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = xvfmt(fmt, ap);
-	va_end(ap);
-	lnd_req_send(req, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0",
-				    "id", req->id, "error", "code", code,
-				    "message", msg));
-	free(msg);
-}
-
-void lnd_req_fail_data(struct lnd_req *req, int code, const char *message,
-		       json_t *data)
-{
-	lnd_req_send(req, json_pack("{s:s,s:O,s:{s:i,s:s,s:o}}", "jsonrpc",
-				    "2.0", "id", req->id, "error", "code",
-				    code, "message", message, "data", data));
 }
 
 /* ---------- injected failures ---------- */
