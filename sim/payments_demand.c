@@ -118,7 +118,7 @@ static const double sensitivity_fee_weight[] = {1, 5, 15};
 
 double pay_fee_weight(enum fee_sensitivity s)
 {
-	return sensitivity_fee_weight[s <= SENS_HIGH ? s : SENS_DEFAULT];
+	return sensitivity_fee_weight[s];
 }
 
 bool payments_sensitivity_parse(const char *name, enum fee_sensitivity *out)
